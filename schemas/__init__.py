@@ -7,9 +7,10 @@ field path in the dotted/indexed form users read (`messages[2].content`) plus js
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from collections.abc import Iterator
+from functools import cache, lru_cache
 from importlib import resources
-from typing import Any, Iterator
+from typing import Any
 
 GENERIC = "generic"  # records with no contract (e.g. a user's own JSONL passed through `synth filter`)
 
@@ -20,7 +21,7 @@ def kinds() -> list[str]:
     return sorted(n.removesuffix(".schema.json") for n in names)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(kind: str) -> dict[str, Any]:
     path = resources.files(__package__) / f"{kind}.schema.json"
     if not path.is_file():
@@ -28,7 +29,7 @@ def load_schema(kind: str) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(kind: str):
     from jsonschema import Draft202012Validator
 
@@ -63,7 +64,7 @@ def iter_errors(record: Any, kind: str) -> Iterator[tuple[str, str]]:
         yield field_path(path), message
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fast_check(kind: str):
     """A compiled validator for the accept path (~15x faster than jsonschema on our records).
 

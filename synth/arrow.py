@@ -11,7 +11,7 @@ shape, so they are stored as JSON text; `decode` turns them back into objects wh
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import pyarrow as pa
@@ -66,7 +66,7 @@ def _convert(node: dict, root: dict) -> tuple[pa.DataType, Any]:
     return {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}[t], None
 
 
-@lru_cache(maxsize=None)
+@cache
 def arrow_schema(kind: str) -> tuple[pa.Schema, Any]:
     """Arrow schema and codec tree for a record kind."""
     root = schemas.load_schema(kind)
@@ -87,20 +87,27 @@ def _walk(value: Any, codec: Any, leaf) -> Any:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return json.dumps(value, ensure_ascii=False)  # key order kept: tool schemas render into prompts
 
 
 def _loads(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except RecursionError:  # a damaged or hostile file: a ValueError, which readers report with file and row
+        raise ValueError("JSON text nested too deeply") from None
 
 
 def encode(record: dict, kind: str) -> dict:
-    """A record as an Arrow row of `kind` (free-form parts as JSON text)."""
-    return _walk(record, arrow_schema(kind)[1], _dumps)
+    """A record as an Arrow row of `kind` (free-form parts as JSON text); generic records as they are."""
+    return record if kind == schemas.GENERIC else _walk(record, arrow_schema(kind)[1], _dumps)
 
 
 def decode(row: dict, kind: str) -> dict:
     """Inverse of `encode`; Arrow's nulls for absent optional fields are dropped again."""
+    if kind == schemas.GENERIC:
+        return row
     return _drop_nulls(_walk(row, arrow_schema(kind)[1], _loads))
 
 

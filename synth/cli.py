@@ -31,10 +31,46 @@ def group(name: str, help: str) -> typer.Typer:
 
 
 def _register() -> None:
-    from synth.commands import import_, validate
+    from synth.commands import import_, inspect, validate
 
-    for module in (import_, validate):
+    for module in (import_, validate, inspect):
         module.register(app)
+    from synth.commands import run as run_pipeline  # `synth run PIPELINE`: stages of the commands above
+
+    run_pipeline.register(app)
+    from synth.commands import filter as filter_cmd  # `synth filter`: quality, dedup, decontamination
+
+    filter_cmd.register(app)
+    from synth.commands import code  # `synth generate code`, `synth reward code`
+
+    code.register_generate(group("generate", "Synthesize verified training data."))
+    code.register_reward(group("reward", "Score completions with verifiable rewards."))
+    from synth.commands import corpus, serve  # `synth corpus build`, `synth serve tools` (synth/env)
+
+    corpus.register(group("corpus", "Build search corpora: documents, link graph, BM25 + dense indexes."))
+    serve.register(group("serve", "Serve synth components over HTTP."))
+    from synth.commands import generate_responses  # `synth generate responses`: K teacher samples per prompt
+
+    generate_responses.register(group("generate", "Synthesize verified training data."))
+    from synth.commands import (
+        generate_deepsearch,  # `synth generate deepsearch`: verified multi-hop questions
+    )
+
+    generate_deepsearch.register(group("generate", "Synthesize verified training data."))
+    from synth.commands import label, trajectories  # agent trajectories, turn labels, sft/rl export (issue 6)
+
+    trajectories.register_generate(group("generate", "Synthesize verified training data."))
+    trajectories.register_export(group("export", "Export datasets for training (sft, rl) or other formats."))
+    label.register(group("label", "Turn-level supervision: per-message loss flags, weights and labels."))
+    from synth.commands import judge  # `synth judge pointwise|pairwise`: scores, preference pairs (issue 9)
+
+    judge.register(group("judge", "Judge responses: point-wise scores, pair-wise preference pairs, best-of-n."))
+    from synth.commands import train  # `synth train`: sft / dpo / rm (trainers/)
+
+    train.register(app)
+    from synth.commands import eval as eval_cmd  # `synth eval deepsearch|code`: held-out accuracy (issue 14)
+
+    eval_cmd.register(group("eval", "Evaluate a model on held-out tasks: accuracy, tool calls, turns, per tier."))
 
 
 _register()

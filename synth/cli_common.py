@@ -15,8 +15,9 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -24,16 +25,16 @@ from synth.errors import UserError
 
 # -- common options (use these aliases so every command spells its flags the same way) ----------------
 Out = Annotated[Path, typer.Option("--out", "-o", help="Output dataset directory (re-running resumes it).")]
-ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="TOML or YAML file; keys are flag names. Flags win.")]
+ConfigFile = Annotated[Path | None, typer.Option("--config", help="TOML or YAML file; keys are flag names. Flags win.")]
 Executor = Annotated[str, typer.Option("--executor", help="local | ray | slurm (datatrove executors).")]
 Workers = Annotated[int, typer.Option("--workers", min=1, help="Tasks run at the same time.")]
-Tasks = Annotated[Optional[int], typer.Option("--tasks", min=1, help="Output shards / datatrove tasks (default: --workers; fixed by the first run).")]
+Tasks = Annotated[int | None, typer.Option("--tasks", min=1, help="Output shards / datatrove tasks (default: --workers; fixed by the first run).")]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")]
 Force = Annotated[bool, typer.Option("--force", help="Resume even though the resolved config changed.")]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed; same inputs + seed give identical output.")]
-RayAddress = Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster to join (default: start a local one).")]
-SlurmPartition = Annotated[Optional[str], typer.Option("--slurm-partition", help="Slurm partition (with --executor slurm).")]
-SlurmTime = Annotated[Optional[str], typer.Option("--slurm-time", help="Slurm time limit, e.g. 04:00:00.")]
+RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster to join (default: start a local one).")]
+SlurmPartition = Annotated[str | None, typer.Option("--slurm-partition", help="Slurm partition (with --executor slurm).")]
+SlurmTime = Annotated[str | None, typer.Option("--slurm-time", help="Slurm time limit, e.g. 04:00:00.")]
 
 # Parameters that choose *how* to run, not *what* comes out: never part of the config hash.
 RUNTIME_PARAMS = {"ctx", "out", "config", "executor", "workers", "tasks", "json_out", "force", "ray_address",
@@ -43,8 +44,8 @@ RUNTIME_PARAMS = {"ctx", "out", "config", "executor", "workers", "tasks", "json_
 def load_config_file(path: Path) -> dict:
     if not path.is_file():
         raise UserError(f"{path}: --config file not found")
-    text = path.read_text(encoding="utf-8")
     try:
+        text = path.read_text(encoding="utf-8")  # invalid UTF-8 is one line too, like a syntax error
         if path.suffix.lower() == ".toml":
             import tomllib
 
@@ -89,20 +90,32 @@ def shaping_config(kwargs: dict, *extra_runtime: str) -> dict:
 
 def runtime(kwargs: dict):
     from synth.engine import Runtime
+    from synth.teachers.flags import budget_flags
 
     slurm = {k: v for k, v in {"partition": kwargs.get("slurm_partition"), "time": kwargs.get("slurm_time")}.items() if v}
+    budget = budget_flags(kwargs)  # --dry-run / --pilot of teacher commands (injected by synth_command)
+    pilot = int(budget.get("pilot") or 0)
     return Runtime(executor=kwargs.get("executor", "local"), workers=kwargs.get("workers", 1),
                    tasks=kwargs.get("tasks"), force=kwargs.get("force", False),
-                   progress=not kwargs.get("json_out", False), ray_address=kwargs.get("ray_address"), slurm=slurm)
+                   progress=not kwargs.get("json_out", False), ray_address=kwargs.get("ray_address"), slurm=slurm,
+                   dry_run=bool(budget.get("dry_run")) or pilot > 0, pilot=pilot)
 
 
 def synth_command(fn: Callable[..., Any]) -> Callable[..., Any]:
+    from synth.teachers.flags import budget_invocation, inject_budget_flags
+
+    # Teacher commands (a `teacher` parameter) get the budget flags (--dry-run, --pilot, --price,
+    # --max-tokens-total, --max-cost) without declaring them: see synth.teachers.flags.
+    injected = inject_budget_flags(fn)
+    extra = tuple(injected[1]) if injected else ()
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         ctx = kwargs.get("ctx") or typer.get_current_context()
         try:
             kwargs = _merge_config(ctx, kwargs)
-            summary = fn(*args, **kwargs)
+            with budget_invocation({k: kwargs.pop(k) for k in extra if k in kwargs}):
+                summary = fn(*args, **kwargs)
         except typer.Exit:
             raise
         except UserError as exc:
@@ -121,6 +134,9 @@ def synth_command(fn: Callable[..., Any]) -> Callable[..., Any]:
         if isinstance(summary, dict) and summary.get("exit_code"):
             raise typer.Exit(summary["exit_code"])
 
+    if injected:
+        wrapper.__signature__ = injected[0]
+        wrapper.__annotations__ = {**getattr(fn, "__annotations__", {}), **injected[1]}  # a copy: fn keeps its own
     return wrapper
 
 
@@ -137,5 +153,7 @@ def emit(summary: dict, as_json: bool) -> None:
             continue
         if isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            value = "\n".join(value) or "-"  # notes: one per line
         table.add_row(f"[bold]{key}[/bold]", str(value))
     Console().print(table)

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
 from synth import schemas
 from synth.errors import InputError, UserError
 
 DATA, REJECTS, STATE, MANIFEST = "data", "rejects", ".synth", "manifest.json"
 RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".parquet")
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -37,7 +40,7 @@ def is_dataset_dir(path: Path) -> bool:
 def read_manifest(path: Path) -> dict | None:
     try:
         return json.loads((Path(path) / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # missing, damaged or absurdly nested: no manifest
         return None
 
 
@@ -111,9 +114,13 @@ def _iter_file(file: Path, stored_kind: str | None) -> Iterator[Row]:
         yield from _iter_jsonl(file)
 
 
-def _iter_jsonl(file: Path) -> Iterator[Row]:
-    import orjson
+def iter_jsonl(file: str | Path) -> Iterator[Row]:
+    """The rows of one JSONL file whatever its name (seed lists and other side inputs): same checks and
+    messages as every other input."""
+    return _iter_jsonl(Path(file))
 
+
+def _iter_jsonl(file: Path) -> Iterator[Row]:
     opener = gzip.open if file.name.endswith(".gz") else open
     try:
         with opener(file, "rb") as fh:
@@ -121,35 +128,59 @@ def _iter_jsonl(file: Path) -> Iterator[Row]:
                 if not raw.strip():
                     continue
                 # JSONL shards hold natural JSON (free-form parts stay objects): nothing to decode.
-                yield Row(str(file), number, _parse_line(raw, file, number, orjson))
-    except (OSError, EOFError) as exc:  # truncated gzip, unreadable file
-        raise InputError(str(file), None, f"cannot read: {exc}") from None
+                yield Row(str(file), number, _parse_line(raw, file, number))
+    except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupt gzip, unreadable file
+        raise InputError(str(file), None, f"cannot read: {one_line(exc)}") from None
 
 
-def _parse_line(raw: bytes, file: Path, number: int, orjson) -> dict:
+def _parse_line(raw: bytes, file: Path, number: int) -> dict:
+    if number == 1 and raw.startswith(BOM):  # files saved by some Windows tools start with a BOM
+        raw = raw[len(BOM):]
     try:
-        text = raw.decode("utf-8")
+        raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(str(file), number, f"invalid UTF-8 at byte {exc.start} of the line") from None
-    try:
-        record = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        try:  # the stdlib parser words its errors better
-            record = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(str(file), number, f"malformed JSON: {exc.msg} (column {exc.colno})") from None
+    record = parse_json(raw, file, number)
     if not isinstance(record, dict):
         raise InputError(str(file), number, f"expected a JSON object, got {type(record).__name__}")
     return record
 
 
+def parse_json(raw: bytes, file: Path | str, row: int | None) -> Any:
+    """One JSON document (a JSONL line, a .json file). Strict JSON, as orjson reads it: no NaN/Infinity, no
+    number beyond a double, no lone surrogate, at most 1024 levels of nesting; anything else is an
+    InputError naming file and row (never a RecursionError or a ValueError from deep inside a parser)."""
+    import orjson
+
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        message, line = f"{exc.msg} (column {exc.colno})", exc.lineno
+    try:  # the stdlib parser words the common errors better; only its wording is used
+        json.loads(raw)
+    except json.JSONDecodeError as exc:
+        message, line = f"{exc.msg} (column {exc.colno})", exc.lineno
+    except (RecursionError, ValueError):
+        pass
+    raise InputError(str(file), row if row is not None else line, f"malformed JSON: {message}")
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (pyarrow's and others' span several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def _iter_json(file: Path) -> Iterator[Row]:
     try:
-        data = json.loads(file.read_bytes().decode("utf-8"))
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise InputError(str(file), None, f"cannot read: {one_line(exc)}") from None
+    raw = raw.removeprefix(BOM)
+    try:
+        raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(str(file), None, f"invalid UTF-8 at byte {exc.start}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(str(file), exc.lineno, f"malformed JSON: {exc.msg} (column {exc.colno})") from None
+    data = parse_json(raw, file, None)
     records = data if isinstance(data, list) else [data]
     for number, record in enumerate(records, start=1):
         if not isinstance(record, dict):
@@ -165,15 +196,23 @@ def _iter_parquet(file: Path, stored_kind: str | None) -> Iterator[Row]:
     try:
         handle = pq.ParquetFile(file)
     except Exception as exc:  # pyarrow raises several types for a corrupt file
-        raise InputError(str(file), None, f"not a readable parquet file: {exc}") from None
+        raise InputError(str(file), None, f"not a readable parquet file: {one_line(exc)}") from None
     number = 0
-    for batch in handle.iter_batches(batch_size=512):
-        for record in batch.to_pylist():
+    batches = handle.iter_batches(batch_size=512)
+    while True:
+        try:  # a corrupt page or column chunk fails only when it is read
+            batch = next(batches, None)
+            rows = batch.to_pylist() if batch is not None else None
+        except Exception as exc:  # noqa: BLE001 - pyarrow's ArrowInvalid/OSError/... for damaged data
+            raise InputError(str(file), number + 1, f"corrupt parquet data: {one_line(exc)}") from None
+        if rows is None:
+            return
+        for record in rows:
             number += 1
             try:
                 yield Row(str(file), number, arrow.decode(record, stored_kind) if stored_kind else record)
             except ValueError as exc:  # a JSON-text column that does not parse
-                raise InputError(str(file), number, f"malformed JSON text: {exc}") from None
+                raise InputError(str(file), number, f"malformed JSON text: {one_line(exc)}") from None
 
 
 def _iter_hf(folder: Path) -> Iterator[Row]:
@@ -182,11 +221,20 @@ def _iter_hf(folder: Path) -> Iterator[Row]:
     try:
         loaded = datasets.load_from_disk(str(folder))
     except Exception as exc:
-        raise InputError(str(folder), None, f"not a readable Hugging Face dataset folder: {exc}") from None
+        raise InputError(str(folder), None, f"not a readable Hugging Face dataset folder: {one_line(exc)}") from None
     splits = loaded.items() if isinstance(loaded, datasets.DatasetDict) else [(None, loaded)]
     for split, ds in sorted(splits, key=lambda item: item[0] or ""):
         label = f"{folder}[{split}]" if split else str(folder)
-        for number, record in enumerate(ds, start=1):
+        rows = iter(ds)
+        number = 0
+        while True:
+            try:  # damaged Arrow data can fail only when read
+                record = next(rows, None)
+            except Exception as exc:  # noqa: BLE001 - pyarrow/datasets raise many types
+                raise InputError(label, number + 1, f"corrupt dataset data: {one_line(exc)}") from None
+            if record is None:
+                break
+            number += 1
             yield Row(label, number, record)
 
 

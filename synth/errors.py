@@ -1,11 +1,14 @@
 """Error types that decide exit codes.
 
 `UserError` is anything the user can fix (bad input, bad flag, changed config): the CLI prints its one
-line and exits 2. Anything else escaping a command is an internal failure: exit 1. Per-record failures
+line and exits 2. Anything else escaping a command is an internal failure: exit 1. A run stopped by a spending
+cap exits EXIT_CAPPED (3) with status "capped" (synth.teachers.budget). Per-record failures
 are neither: they become rejects with a stable reason (see `synth.records.Reject`).
 """
 
 from __future__ import annotations
+
+EXIT_CAPPED = 3  # a run stopped by a spending cap (--max-tokens-total / --max-cost): finished work kept, resumable
 
 
 class UserError(Exception):

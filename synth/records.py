@@ -10,8 +10,9 @@ item yields exactly one document).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from datatrove.data import Document
 
@@ -38,8 +39,15 @@ def record_text(record: dict) -> str:
             return record[key]
     messages = record.get("messages") or record.get("prompt")
     if isinstance(messages, list):
-        return "\n".join(m.get("content") or "" for m in messages if isinstance(m, dict))
+        return "\n".join(_content_text(m.get("content")) for m in messages if isinstance(m, dict))
     return ""
+
+
+def _content_text(content: Any) -> str:
+    """Message content as text: a string, or OpenAI's list of parts ({type: text, text})."""
+    if isinstance(content, list):
+        return "".join(p.get("text") or "" if isinstance(p, dict) else str(p) for p in content)
+    return content if isinstance(content, str) else ""
 
 
 def to_document(record: dict, *, key: str, chunk: int, text: Callable[[dict], str] = record_text) -> Document:
@@ -78,6 +86,18 @@ def mark_reject(doc: Document, reject: Reject, step: str, raw: Any = None) -> Do
     if raw is not None:
         meta["raw"] = raw
     return doc
+
+
+def add_reject(doc: Document, reject: Reject, step: str, record: dict | None = None, raw: Any = None) -> None:
+    """File one more reject for this input while the document itself is kept (e.g. 1 of K teacher samples
+    failed): the writer puts it in rejects/ next to the kept records of the same input."""
+    doc.metadata[KEY].setdefault("extra_rejects", []).append(
+        {"reason": reject.reason, "detail": reject.detail, "step": step, "record": record,
+         "raw": raw if isinstance(raw, str) else None})
+
+
+def extra_rejects(doc: Document) -> list[dict]:
+    return doc.metadata[KEY].get("extra_rejects", [])
 
 
 def reject_of(doc: Document) -> dict | None:

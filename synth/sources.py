@@ -7,8 +7,8 @@ chunks of `chunk_size`: the unit of commit and resume. Committed chunks are skip
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
@@ -25,15 +25,16 @@ def task_range(total: int, rank: int, world_size: int) -> range:
 class _ChunkedSource(PipelineStep):
     type = "📖 - READER"
 
-    def __init__(self, out: str | Path, total: int, chunk_size: int):
+    def __init__(self, out: str | Path, total: int, chunk_size: int, skip_done: bool = True):
         super().__init__()
         if chunk_size < 1:
             raise ValueError("chunk_size must be >= 1")
         self.out, self.total, self.chunk_size = Path(out), total, chunk_size
+        self.skip_done = skip_done  # False where something else owns resume: engine stages, a self-skipping tail
 
     def _todo(self, rank: int, world_size: int) -> Iterator[tuple[int, int]]:
         """(position, chunk) of every item this task still has to do."""
-        done = state.done_chunks(self.out, rank)
+        done = state.done_chunks(self.out, rank) if self.skip_done else set()
         positions = task_range(self.total, rank, world_size)
         for pos in positions:
             chunk = (pos - positions.start) // self.chunk_size
@@ -47,8 +48,8 @@ class RecordSource(_ChunkedSource):
     name = "synth records"
 
     def __init__(self, inputs: list[str], out, total: int, chunk_size: int,
-                 text: Callable[[dict], str] = records.record_text):
-        super().__init__(out, total, chunk_size)
+                 text: Callable[[dict], str] = records.record_text, skip_done: bool = True):
+        super().__init__(out, total, chunk_size, skip_done)
         self.inputs, self.text = [str(p) for p in inputs], text
 
     def run(self, data=None, rank: int = 0, world_size: int = 1):
@@ -72,8 +73,8 @@ class IndexSource(_ChunkedSource):
     name = "synth items"
 
     def __init__(self, out, total: int, chunk_size: int, make: Callable[[int], dict],
-                 text: Callable[[dict], str] = records.record_text):
-        super().__init__(out, total, chunk_size)
+                 text: Callable[[dict], str] = records.record_text, skip_done: bool = True):
+        super().__init__(out, total, chunk_size, skip_done)
         self.make, self.text = make, text
 
     def run(self, data=None, rank: int = 0, world_size: int = 1):

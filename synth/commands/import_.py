@@ -13,8 +13,21 @@ from typing import Annotated
 import typer
 
 from synth import schemas
-from synth.cli_common import (ConfigFile, Executor, Force, JsonOut, Out, RayAddress, SlurmPartition, SlurmTime,
-                              Tasks, Workers, runtime, shaping_config, synth_command)
+from synth.cli_common import (
+    ConfigFile,
+    Executor,
+    Force,
+    JsonOut,
+    Out,
+    RayAddress,
+    SlurmPartition,
+    SlurmTime,
+    Tasks,
+    Workers,
+    runtime,
+    shaping_config,
+    synth_command,
+)
 from synth.steps import RecordStep
 
 ChunkSize = Annotated[int, typer.Option("--chunk-size", min=1, help="Records per commit (the resume unit).")]
@@ -43,6 +56,9 @@ def register(app: typer.Typer) -> None:
         out: Out,
         kind: Annotated[str, typer.Option(help=f"Record kind: {', '.join(schemas.kinds())} or generic.")] = "generic",
         fmt: Format = "parquet",
+        source_format: Annotated[str, typer.Option("--from", help="With --kind trajectory: convert from "
+                                                   "openai | hermes | mcp_xml | search_r1 | auto (none: records "
+                                                   "already follow the schema).")] = "none",
         chunk_size: ChunkSize = 1000,
         config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1, tasks: Tasks = None,
         json_out: JsonOut = False, force: Force = False, ray_address: RayAddress = None,
@@ -55,7 +71,17 @@ def register(app: typer.Typer) -> None:
 
         if fmt not in ("parquet", "jsonl"):
             raise UserError(f"--format must be parquet or jsonl, got {fmt!r}")
+        sources, steps, input_kind = [str(p) for p in inputs], [EnsureId()], None if kind == schemas.GENERIC else kind
+        if source_format != "none":  # a conversion step (pipelines/trajectories/importer.py) before the ids
+            from synth.pipelines.trajectories.importer import SOURCES, ConvertTrajectory, stage_inputs
+
+            if kind != "trajectory" or source_format not in SOURCES:
+                raise UserError(f"--from {source_format}: needs --kind trajectory and one of {', '.join(SOURCES)}")
+            from synth.dataset import require_new_or_dataset
+
+            require_new_or_dataset(Path(out))  # before staging writes under OUT/.synth
+            sources, input_kind = stage_inputs(sources, Path(out) / ".synth" / "staged"), None
+            steps = [ConvertTrajectory(source_format), *steps]
         job = Job(command="import", out=out, kind=known_kind(kind), config=shaping_config(params),
-                  inputs=[str(p) for p in inputs], input_kind=None if kind == schemas.GENERIC else kind,
-                  steps=[EnsureId()], chunk_size=chunk_size, fmt=fmt)
+                  inputs=sources, input_kind=input_kind, steps=steps, chunk_size=chunk_size, fmt=fmt)
         return run_job(job, runtime(params))

@@ -6,8 +6,9 @@ violation as `file:row: field 'path': message`, so a user fixes a file in one pa
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import Annotated
 
 import typer
 
@@ -22,13 +23,11 @@ def _file_rows(file: Path, stored_kind: str | None) -> Iterator[tuple[int | None
     from synth.dataset import _iter_file, _parse_line
 
     if file.name.endswith(".jsonl"):
-        import orjson
-
         with open(file, "rb") as fh:
             for number, raw in enumerate(fh, start=1):
                 if raw.strip():
                     try:
-                        yield number, _parse_line(raw, file, number, orjson), None
+                        yield number, _parse_line(raw, file, number), None
                     except InputError as exc:
                         yield number, None, exc.message
         return
@@ -72,7 +71,7 @@ def register(app: typer.Typer) -> None:
     def validate(
         ctx: typer.Context,
         target: Annotated[Path, typer.Argument(help="A synth dataset directory, or a JSONL/Parquet file or folder (with --kind).")],
-        kind: Annotated[Optional[str], typer.Option(help=f"Record kind to check against: {', '.join(schemas.kinds())}.")] = None,
+        kind: Annotated[str | None, typer.Option(help=f"Record kind to check against: {', '.join(schemas.kinds())}.")] = None,
         max_errors: Annotated[int, typer.Option(min=1, help="Stop listing after this many violations.")] = 50,
         json_out: JsonOut = False,
     ):

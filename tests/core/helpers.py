@@ -29,8 +29,7 @@ def trajectory(i: int) -> dict:
 
 def write_jsonl(path: Path, records) -> Path:
     with open(path, "w", encoding="utf-8") as fh:
-        for record in records:
-            fh.write(json.dumps(record) + "\n")
+        fh.writelines(json.dumps(record) + "\n" for record in records)
     return path
 
 

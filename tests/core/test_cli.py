@@ -77,3 +77,8 @@ def test_generic_records_get_stable_content_ids(tmp_path):
     assert synth("import", str(src), "--out", str(tmp_path / "a")).returncode == 0
     ids = pq.read_table(tmp_path / "a" / "data").column("id").to_pylist()
     assert ids[2] == "7" and len(ids[0]) == 16 and ids[0] != ids[1]
+    res = synth("validate", str(tmp_path / "a"), "--json")
+    assert res.returncode == 0 and json.loads(res.stdout)["valid"], res.stderr
+    from synth.dataset import read_records
+
+    assert [r["text"] for r in read_records([tmp_path / "a"])] == ["same", "other", "x"]

@@ -1,0 +1,92 @@
+"""MinHash near-duplicate detection with datatrove's MinHash stages (signatures, LSH buckets, clusters).
+
+We keep datatrove's stages 1-3 and replace its stage 4 (which drops all but the union-find root of a
+cluster) with our decide stage, which applies the keep-one policy and names the kept twin. One override:
+`get_shingles`. datatrove 0.10's default hash (`xxhash64` on `str`) raises under xxhash>=4 ("Strings must
+be encoded before hashing") and its English word tokenizer needs spaCy; ours encodes to UTF-8, tokenizes
+like decontamination (CJK characters are words), and lets a text shorter than one n-gram be one shingle,
+so short questions still collide with their exact copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xxhash
+from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupCluster, MinhashDedupSignature
+from datatrove.utils.text import TextNormConfig, simplify_text
+from synth.filters.text import SimpleWordTokenizer
+
+INDEX_FILE_BASE = 100_000  # file ids of linked index runs (current tasks are 0..99_999)
+
+
+@dataclass(frozen=True)
+class MinhashOptions:
+    n_grams: int = 5
+    buckets: int = 14
+    hashes: int = 8
+    seed: int = 1
+
+    def config(self) -> MinhashConfig:
+        # Numbers stay: "won in 1998" and "won in 2002" are different questions.
+        return MinhashConfig(n_grams=self.n_grams, num_buckets=self.buckets, hashes_per_bucket=self.hashes,
+                             seed=self.seed, norm_config=TextNormConfig(norm_numbers=False))
+
+
+class MinhashSignature(MinhashDedupSignature):
+    name = "🎯 MinHash signatures"
+
+    def __init__(self, output_folder: str, options: MinhashOptions):
+        super().__init__(output_folder, config=options.config(), language=SimpleWordTokenizer())
+
+    def get_shingles(self, text: str) -> np.ndarray:
+        tokens = self.word_tokenizer.word_tokenize(simplify_text(text, self.config.norm_config))
+        n = self.config.n_grams
+        grams = [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)] or ([" ".join(tokens)] if tokens else [])
+        hashes = (xxhash.xxh64_intdigest(g.encode("utf-8")) for g in grams)
+        return np.fromiter(hashes, dtype=np.uint64, count=len(grams)).reshape((-1, 1))
+
+
+def sig_dtype(options: MinhashOptions, with_doc: bool = True) -> np.dtype:
+    fields = [(f"h{i}", "<u8") for i in range(options.hashes)]
+    return np.dtype(fields + ([("doc", "<u4")] if with_doc else []))
+
+
+def read_clusters(folder: Path) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """(file id, doc indices, cluster ids) from MinhashDedupCluster's `NNNNNN.clusters` files."""
+    for path in sorted(Path(folder).glob("*.clusters")):
+        pairs = np.fromfile(path, dtype="<u4").reshape(-1, 2)
+        yield int(path.stem), pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+
+
+def bucket_files(sig_folder: Path, bucket: int) -> list[Path]:
+    return sorted((Path(sig_folder) / f"bucket_{bucket:03d}").glob("*.minhash.sig"))
+
+
+def write_sorted(path: Path, records: np.ndarray) -> None:
+    """Signatures sorted as datatrove's bucket stage requires (by hash tuple, then doc)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    records = np.sort(records, order=list(records.dtype.names))
+    tmp = path.with_name(f".{path.name}.tmp")
+    records.tofile(tmp)
+    tmp.replace(path)
+
+
+def _passthrough(iterable, **_):
+    return iterable
+
+
+class QuietCluster(MinhashDedupCluster):
+    """datatrove's cluster stage without its tqdm bar on the user's terminal (stage progress is ours)."""
+
+    def run(self, data=None, rank: int = 0, world_size: int = 1):
+        from datatrove.pipeline.dedup import minhash as module
+
+        original, module.tqdm = module.tqdm, _passthrough
+        try:
+            return super().run(data, rank, world_size)
+        finally:
+            module.tqdm = original

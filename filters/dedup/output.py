@@ -1,0 +1,147 @@
+"""What the decide stage reads and writes: the sign stage's metadata, the per-task decision files the main
+pipeline applies, and the run's entry in the persistent index."""
+
+from __future__ import annotations
+
+import heapq
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import orjson
+from synth.filters.dedup import index as ix
+from synth.filters.dedup.methods import final_keepers
+
+from synth.sources import task_range
+
+KEYS = ("pos", "verified", "length", "exact", "traj", "answer_hash")
+REASONS = {"exact": "duplicate_exact", "minhash": "duplicate_minhash", "semantic": "duplicate_semantic",
+           "trajectory": "duplicate_trajectory", "answer_cap": "answer_cap"}
+WHY = {"exact": "same normalized text", "minhash": "MinHash cluster of {size}",
+       "semantic": "cosine {score:.3f}; cluster of {size}",
+       "trajectory": "same question, answer entity, evidence documents and tool calls",
+       "answer_cap": "answer entity already has {cap} kept records"}
+
+
+def meta_file(sign_dir: Path, task: int) -> Path:
+    return Path(sign_dir) / "meta" / f"{task:05d}.parquet"
+
+
+def load_meta(sign_dir: Path, tasks: int) -> dict:
+    """The keys of every signed row (ids stay on disk), with each sign task's first row in `offsets`."""
+    import pyarrow.parquet as pq
+
+    tables = [pq.read_table(meta_file(sign_dir, t), columns=list(KEYS)) for t in range(tasks)]
+    meta = {k: np.concatenate([t[k].to_numpy() for t in tables]) if tables else np.zeros(0) for k in KEYS}
+    meta["offsets"] = np.cumsum([0] + [t.num_rows for t in tables])
+    return meta
+
+
+def current_ids(sign_dir: Path, meta: dict, rows: np.ndarray) -> dict[int, str]:
+    """ids of the given rows, streamed from the meta files."""
+    import pyarrow.parquet as pq
+
+    wanted, found = np.unique(rows), {}
+    offsets = meta["offsets"]
+    for task in range(len(offsets) - 1):
+        mine = wanted[(wanted >= offsets[task]) & (wanted < offsets[task + 1])] - offsets[task]
+        if not len(mine):
+            continue
+        start = 0
+        for batch in pq.ParquetFile(meta_file(sign_dir, task)).iter_batches(batch_size=65536, columns=["id"]):
+            local = mine[(mine >= start) & (mine < start + batch.num_rows)]
+            ids = batch.column(0)
+            for row in local:
+                found[int(row + offsets[task])] = ids[int(row - start)].as_py()
+            start += batch.num_rows
+    return found
+
+
+def _lines(sign_dir: Path, meta: dict, rm, past, cap: int) -> tuple[np.ndarray, list[bytes]]:
+    """(positions, JSON lines) of every dedup removal, sorted by position."""
+    if not rm.parts:
+        return np.zeros(0, np.int64), []
+    rows = np.concatenate([p["rows"] for p in rm.parts])
+    keepers = np.concatenate([p["keepers"] for p in rm.parts])
+    sizes = np.concatenate([p["sizes"] for p in rm.parts])
+    scores = np.concatenate([p["scores"] for p in rm.parts])
+    kinds = np.concatenate([[p["method"]] * len(p["rows"]) for p in rm.parts])
+    final = final_keepers(rm, rows, keepers)
+    labels = current_ids(sign_dir, meta, np.r_[keepers[keepers >= 0], final[final >= 0]])
+    labels.update({-(g + 1): name for g, name in past.labels(-(keepers[keepers < 0] + 1)).items()})
+    order = np.argsort(meta["pos"][rows], kind="stable")
+    lines = []
+    for i in order:
+        method, keeper, kept = str(kinds[i]), int(keepers[i]), int(final[i])
+        why = "cosine {score:.3f}" if (method == "semantic" and keeper < 0) else WHY[method]
+        why = why.format(size=int(sizes[i]), score=float(scores[i]), cap=cap)
+        via = "" if kept == keeper else f" via {labels[keeper]}, removed later"
+        lines.append(orjson.dumps({"pos": int(meta["pos"][rows[i]]), "reason": REASONS[method],
+                                   "detail": f"kept {labels[kept]} ({why}{via})", "step": f"dedup_{method}"}))
+    return meta["pos"][rows][order], lines
+
+
+def write_decisions(folder: Path, sign_dir: Path, meta: dict, rm, past, total: int, tasks: int, cap: int) -> None:
+    """One JSONL per main task: the sign stage's rejects and the dedup removals in its range, by position."""
+    positions, lines = _lines(sign_dir, meta, rm, past, cap)
+    folder.mkdir(parents=True, exist_ok=True)
+    for task in range(tasks):
+        span = task_range(total, task, tasks)
+        lo, hi = np.searchsorted(positions, [span.start, span.stop])
+        mine = ((int(positions[i]), lines[i]) for i in range(lo, hi))
+        with open(Path(sign_dir) / "rejects" / f"{task:05d}.jsonl", "rb") as fh:
+            early = ((orjson.loads(line)["pos"], line.rstrip(b"\n")) for line in fh)
+            target = folder / f"{task:05d}.jsonl"
+            tmp = target.with_name(f".{target.name}.tmp")
+            with open(tmp, "wb") as out:
+                out.writelines(line + b"\n" for _, line in heapq.merge(early, mine, key=lambda item: item[0]))
+            os.replace(tmp, target)
+
+
+def publish(sign_dir: Path, meta: dict, rm, opts) -> str:
+    """Write this run's kept records' signatures as a new index entry (see filters.dedup.index)."""
+    import pyarrow.parquet as pq
+
+    staged = Path(opts.index) / "runs" / f".staging-{opts.run_key}-{os.getpid()}"
+    shutil.rmtree(staged, ignore_errors=True)
+    (staged / "minhash").mkdir(parents=True)
+    alive, offsets = rm.alive, meta["offsets"]
+    writer = None
+    with open(staged / "emb.f32", "wb") as emb:
+        for task in range(len(offsets) - 1):
+            keep = alive[offsets[task]:offsets[task + 1]]
+            table = pq.read_table(meta_file(sign_dir, task), columns=["id", "exact", "traj", "answer_hash"]).filter(keep)
+            writer = writer or pq.ParquetWriter(staged / "meta.parquet", table.schema)
+            writer.write_table(table)
+            source = Path(sign_dir) / "emb" / f"{task:05d}.f32"
+            if "semantic" in opts.methods and source.stat().st_size:
+                emb.write(np.fromfile(source, np.float32).reshape(-1, opts.dim)[keep].tobytes())
+    writer.close()
+    if "semantic" not in opts.methods:
+        (staged / "emb.f32").unlink()
+    if "minhash" in opts.methods:
+        _publish_minhash(Path(sign_dir) / "minhash", staged / "minhash", alive, offsets, opts)
+    info = {**opts.run_info, "records": int(alive.sum()), "methods": opts.methods,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return ix.publish(Path(opts.index), opts.run_key, staged, info, opts.index_settings)
+
+
+def _publish_minhash(sig_folder: Path, target: Path, alive: np.ndarray, offsets: np.ndarray, opts) -> None:
+    from synth.filters.dedup.minhash import MinhashOptions, sig_dtype, write_sorted
+
+    options = MinhashOptions(**opts.index_settings["minhash"])
+    dtype = sig_dtype(options)
+    new_row = np.cumsum(alive) - 1
+    for bucket in range(options.buckets):
+        parts = []
+        for task in range(len(offsets) - 1):
+            path = sig_folder / f"bucket_{bucket:03d}" / f"{task:05d}.minhash.sig"
+            if path.is_file():
+                records = np.fromfile(path, dtype=dtype)
+                rows = offsets[task] + records["doc"].astype(np.int64)
+                records = records[alive[rows]]
+                records["doc"] = new_row[offsets[task] + records["doc"].astype(np.int64)]
+                parts.append(records)
+        write_sorted(target / f"bucket_{bucket:03d}.sig", np.concatenate(parts) if parts else np.zeros(0, dtype))

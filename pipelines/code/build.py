@@ -1,0 +1,93 @@
+"""Seed -> verified `code_problem` record (or a reject with a stable reason).
+
+    tests (seed + generator + Hypothesis, expected outputs from two reference runs)
+      -> adequacy (mutation score; survivors probed; weak sets rejected)
+      -> complexity (reference timed over growing sizes; class fitted)
+      -> record (validated against schemas/code_problem.schema.json)
+
+Everything is deterministic for a given seed except the timing numbers in `complexity.measurements`
+(they are measurements); the fitted class is what downstream code relies on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from synth.pipelines.code.adequacy import assess
+from synth.pipelines.code.complexity import FitConfig
+from synth.pipelines.code.measure import ProfileConfig, measure
+from synth.pipelines.code.mutation import MutationConfig
+from synth.pipelines.code.problems import Seed
+from synth.pipelines.code.testgen import TestConfig, build_tests
+
+from synth import schemas
+from synth.records import Reject
+from synth.sandbox import Sandbox
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    tests: TestConfig = field(default_factory=TestConfig)
+    mutation: MutationConfig = field(default_factory=MutationConfig)
+    profile: ProfileConfig = field(default_factory=ProfileConfig)
+    fit: FitConfig = field(default_factory=FitConfig)
+    measure_complexity: bool = True
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _complexity(box: Sandbox, seed: Seed, cfg: BuildConfig) -> dict | None:
+    """The record's complexity block; None when the problem has no generator to scale inputs."""
+    if not cfg.measure_complexity or not seed.generator:
+        return None
+    if seed.style == "stdio":
+        source, entry = stdio_wrapper(seed.reference_solution), "__run_stdio__"
+    else:
+        source, entry = seed.reference_solution, seed.entry_point or ""
+    result = measure(box, source, entry, seed.generator, cfg.profile, cfg.fit).to_json()
+    result["declared"] = seed.declared_class
+    result["predicted"] = None  # filled by a teacher (pipelines/code/teacher.py) when one is configured
+    return result
+
+
+def stdio_wrapper(program: str) -> str:
+    """Turn a stdin/stdout program into a function of its input text, so it can be profiled like any
+    function (stdin and stdout are swapped for in-memory streams during each call)."""
+    return (
+        "import io as __io, sys as __sys\n"
+        f"__CODE = compile({program!r}, 'solution.py', 'exec')\n"
+        "def __run_stdio__(text):\n"
+        "    old = __sys.stdin, __sys.stdout\n"
+        "    __sys.stdin, __sys.stdout = __io.StringIO(text), __io.StringIO()\n"
+        "    try:\n"
+        "        exec(__CODE, {'__name__': '__main__'})\n"
+        "    finally:\n"
+        "        __sys.stdin, __sys.stdout = old\n"
+    )
+
+
+def build_problem(box: Sandbox, seed: Seed, cfg: BuildConfig = BuildConfig(), provenance: dict | None = None
+                  ) -> dict | Reject:
+    tests = build_tests(box, seed, cfg.tests)
+    if tests.reject:
+        return Reject(*tests.reject)
+    report = assess(box, seed, tests, cfg.tests, cfg.mutation)
+    if report.infra:
+        return Reject("sandbox_infra_error", report.infra[:300])
+    if report.score is not None and report.score < cfg.mutation.min_score:
+        return Reject("weak_tests", f"mutation score {report.score:.2f} < {cfg.mutation.min_score}; "
+                                    f"survivors: {', '.join(d for _, d in report.survivors[:5])}")
+    complexity = _complexity(box, seed, cfg)
+    record = {
+        "id": seed.id, "style": seed.style, "prompt": seed.prompt, "entry_point": seed.entry_point,
+        "reference_solution": seed.reference_solution, "tests": tests.tests, "generator": seed.generator,
+        "validator": seed.validator, "test_sources": tests.sources,
+        "mutation_score": round(report.score, 4) if report.score is not None else None,
+        "mutation": report.to_json(), "complexity": complexity,
+        "provenance": {"mode": "seed", "teacher": None, **(provenance or {})},
+    }
+    error = schemas.first_error(record, "code_problem")
+    if error:
+        return Reject("schema_violation", f"{error[0]}: {error[1]}")
+    return record

@@ -1,0 +1,108 @@
+"""Command parameters -> the engine Job of `synth generate deepsearch` (driver side).
+
+The driver opens the corpus once to plan seeds (so "no seed matches --since" is one clear line, exit 2,
+before any work) and records the corpus version in the hashed config: the same flags on a rebuilt
+corpus are a different run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from synth.errors import UserError
+
+
+def parse_range(value: str, flag: str, cast=int) -> tuple:
+    """'2-4' | '2:4' | '3' -> (lo, hi) with 0 <= lo <= hi; UserError naming the flag otherwise."""
+    parts = str(value).replace(":", "-").split("-")
+    try:
+        lo, hi = cast(parts[0]), cast(parts[-1])
+    except ValueError:
+        raise UserError(f"{flag} must be LO-HI or a single value, got {value!r}") from None
+    if len(parts) > 2 or lo > hi or lo < 0:
+        raise UserError(f"{flag} must be LO-HI with 0 <= LO <= HI, got {value!r}")
+    return lo, hi
+
+
+def parse_band(value: str) -> tuple[float, float]:
+    parts = str(value).split(":")
+    try:
+        lo, hi = float(parts[0]), float(parts[-1])
+    except ValueError:
+        raise UserError(f"--target-band must be LO:HI (pass rates in 0..1), got {value!r}") from None
+    if len(parts) != 2 or not 0 <= lo <= hi <= 1:
+        raise UserError(f"--target-band must be LO:HI with 0 <= LO <= HI <= 1, got {value!r}")
+    return lo, hi
+
+
+class Items:
+    """make_item for the engine: item i -> {"index": i} (picklable)."""
+
+    def __call__(self, index: int) -> dict:
+        return {"index": index}
+
+
+def _since(value: str | None) -> str | None:
+    if not value:
+        return None
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise UserError(f"--since must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def build_job(params: dict, config: dict):
+    from synth.pipelines.deepsearch.kb import KB
+    from synth.pipelines.deepsearch.seeds import SeedPolicy, plan_seeds
+    from synth.pipelines.deepsearch.stats import Stats
+    from synth.pipelines.deepsearch.step import COMMAND, TemplateTasks
+    from synth.pipelines.deepsearch.task import GenConfig
+
+    from synth import manifest as mf
+    from synth.engine import Job
+    from synth.teachers.flags import teacher_from_params
+
+    corpus = Path(params["corpus"])
+    if not corpus.is_dir():
+        raise UserError(f"{corpus}: --corpus is not a directory (build one with `synth corpus build`)")
+    hops = parse_range(params["hops"], "--hops")
+    if hops[0] < 1:
+        raise UserError("--hops must be at least 1")
+    in_band, chars = parse_range(params["seed_in_degree"], "--seed-in-degree"), parse_range(params["seed_chars"], "--seed-chars")
+    band = parse_band(params["target_band"])
+    since = _since(params.get("since"))
+    teacher = teacher_from_params(params)
+    kb = KB(corpus)
+    policy = SeedPolicy(since=since, min_in=in_band[0], max_in=in_band[1],
+                        min_chars=chars[0], max_chars=chars[1])
+    from synth.pipelines.eval.failures import failure_plan
+
+    mined = failure_plan(params.get("from_failures"), hops, params["backoff"], params["cycle"])
+    plan, plan_stats = plan_seeds(kb, policy, params["seed"], mined["prefer"])
+    if mined["prefer"] and not plan_stats["preferred"]["eligible"]:
+        raise UserError(f"{params['from_failures']}: none of the {len(mined['prefer'])} entities the model failed on "
+                        "can seed a task here (other corpus, or outside --since/--seed-in-degree/--seed-chars)")
+    if not plan:
+        raise UserError(f"{corpus}: no entry qualifies as a seed (excluded: {plan_stats['excluded']}); "
+                        "widen --since, --seed-in-degree or --seed-chars")
+    cfg = GenConfig(seed=params["seed"], hops=hops, backoff=mined["backoff"], cycle=mined["cycle"],
+                    max_in_degree=params["max_in_degree"], partial_p=params["partial"],
+                    shortcut_k=params["shortcut_k"], attempts=params["attempts"], hop_weights=mined["hop_weights"])
+    provenance = {"command": COMMAND, "mode": "template" if teacher.spec.kind == "none" else "teacher",
+                  "teacher": teacher.label, "seed": params["seed"], "synth_version": mf.synth_version()}
+    stats = Stats({"seed_plan": {k: v for k, v in plan_stats.items() if k != "by_category"},
+                   "corpus_version": kb.version, **({"from_failures": mined["stats"]} if mined["stats"] else {})})
+    job = Job(command=COMMAND, out=Path(params["out"]), kind="deepsearch_task",
+              config={**config, "corpus_version": kb.version}, items=params["num"], make_item=Items(),
+              chunk_size=params["chunk_size"], stats=stats,
+              inputs=[str(params["from_failures"])] if params.get("from_failures") else [])
+    if teacher.spec.kind == "none":
+        job.steps = [TemplateTasks(str(corpus), cfg, plan, params["num"], provenance)]
+        return job
+    from synth.pipelines.deepsearch.teacher import teacher_fields
+
+    for key, value in teacher_fields(str(corpus), cfg, plan, params, band, teacher, provenance).items():
+        setattr(job, key, value)
+    return job

@@ -1,0 +1,213 @@
+"""One work item -> one verified deep-search task (template path), or a reject with a stable reason.
+
+An item makes up to `attempts` candidates; candidate j of item i starts from seed plan[(i + j*num) %
+len(plan)], so no two items share a seed while the plan lasts. A candidate is: grounded walk -> formal
+question (with operators) -> template question -> gauntlet. Two repairs run before a candidate is given
+up: `not_unique` adds a branch at the target (another constraint, which makes a tree), `shortcut` drops
+the cue of a link out of the target (FUZZ: fewer words from the answer's own entry). Every failed
+candidate's reason is counted in the task's `attempts` and, if all fail, the last reason rejects it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+from synth.pipelines.deepsearch import operators as ops
+from synth.pipelines.deepsearch import verify as vf
+from synth.pipelines.deepsearch.facts import Edge
+from synth.pipelines.deepsearch.formal import Formal, build_formal, structure_errors
+from synth.pipelines.deepsearch.verbalize import cue_text, verbalize
+from synth.pipelines.deepsearch.walk import Walk, WalkConfig, WalkError, _choose, _fresh_edges, grounded_walk
+
+
+@dataclass(frozen=True)
+class GenConfig:
+    seed: int = 0
+    hops: tuple[int, int] = (2, 4)
+    backoff: float = 0.35
+    cycle: float = 0.4
+    max_in_degree: int = 60
+    partial_p: float = 0.5
+    shortcut_k: int = 10
+    attempts: int = 8
+    repairs: int = 3
+    hop_weights: tuple[float, ...] = ()   # weights of hops lo..hi (--from-failures); empty: uniform draw
+
+    def walk_config(self) -> WalkConfig:
+        return WalkConfig(min_depth=self.hops[0], max_hops=self.hops[1], max_in_degree=self.max_in_degree,
+                          backoff=self.backoff, cycle=self.cycle)
+
+
+class Failure(Exception):
+    def __init__(self, reason: str, detail: str = ""):
+        self.reason, self.detail = reason, detail
+        super().__init__(f"{reason}: {detail}")
+
+
+def rng_for(*parts) -> random.Random:
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+@dataclass
+class Candidate:
+    """Everything known about one candidate task while it is being built and checked."""
+
+    walk: Walk
+    formal: Formal
+    operators: list[dict]
+    question: str = ""
+    verification: dict = field(default_factory=dict)
+    dropped: frozenset = frozenset()   # (src, dst) of links whose cue FUZZ dropped (kept across rebuilds)
+    partial_p: float = 0.5             # chance a proper name in a description is made partial
+
+
+class TaskBuilder:
+    def __init__(self, kb, cfg: GenConfig, plan: list[str], num: int):
+        self.kb, self.cfg, self.plan, self.num = kb, cfg, plan, num
+
+    def build(self, index: int) -> tuple[Candidate | None, Counter, Failure | None]:
+        """(the first candidate that passes every check, failed reasons per attempt, last failure)."""
+        failures: Counter = Counter()
+        last = None
+        for attempt in range(self.cfg.attempts):
+            seed_id = self.plan[(index + attempt * self.num) % len(self.plan)]
+            try:
+                return self.attempt(index, attempt, seed_id), failures, None
+            except Failure as exc:
+                failures[exc.reason] += 1
+                last = exc
+        return None, failures, last
+
+    def attempt(self, index: int, attempt: int, seed_id: str) -> Candidate:
+        rng = rng_for(self.cfg.seed, index, attempt)
+        lo, hi = self.cfg.hops
+        hops = rng.choices(range(lo, hi + 1), self.cfg.hop_weights)[0] if self.cfg.hop_weights else rng.randint(lo, hi)
+        try:
+            walk = grounded_walk(self.kb, self.kb.row(seed_id), hops, rng, self.cfg.walk_config())
+        except WalkError as exc:
+            raise Failure(exc.reason, exc.detail) from None
+        cand = self._candidate(walk, rng)
+        return self.gauntlet(cand, rng)
+
+    def _candidate(self, walk: Walk, rng: random.Random, dropped: frozenset = frozenset(),
+                   partial_p: float | None = None) -> Candidate:
+        partial_p = self.cfg.partial_p if partial_p is None else partial_p
+        try:
+            formal, logs = build_formal(self.kb, walk, rng, partial_p)
+        except ValueError as exc:
+            raise Failure("no_description", str(exc)) from None
+        for c in formal.links():
+            if c.constant and (c.edge.src, c.edge.dst) in dropped:
+                before = cue_text(formal.constants.pop(c.constant), c.object)
+                c.constant = None
+                logs.append(ops.log("fuzz", c.subject, before, f"(mentions [{c.object}])"))
+        errors = structure_errors(formal, self.cfg.hops[0])
+        if errors:
+            raise Failure("bad_structure", "; ".join(errors))
+        return Candidate(walk, formal, logs, verbalize(formal, rng), dropped=frozenset(dropped), partial_p=partial_p)
+
+    def rebuild(self, cand: Candidate, walk: Walk, rng: random.Random, drop: set = frozenset(),
+                partial_p: float | None = None) -> Candidate:
+        """A new candidate from `walk` keeping `cand`'s earlier FUZZ edits (plus `drop`)."""
+        return self._candidate(walk, rng, cand.dropped | frozenset(drop),
+                               cand.partial_p if partial_p is None else partial_p)
+
+    # ---- the gauntlet with its repairs ---------------------------------------------------------------
+    def gauntlet(self, cand: Candidate, rng: random.Random) -> Candidate:
+        """Run the rule checks; repair not_unique / shortcut up to `repairs` times; Failure otherwise."""
+        for _ in range(self.cfg.repairs + 1):
+            failed = self._check(cand)
+            if failed is None:
+                return cand
+            repaired = None
+            if failed == "not_unique":
+                repaired = self._branch(cand, rng)
+            elif failed == "shortcut":
+                repaired = self._fuzz(cand, rng)
+            if repaired is None:
+                detail = cand.verification[_check_of(failed)].get("detail") or ""
+                raise Failure(failed, detail)
+            cand = repaired
+        raise Failure(failed, "repairs exhausted")
+
+    def _check(self, cand: Candidate) -> str | None:
+        """Run the rule checks in cost order; the failing reason, or None when all pass."""
+        kb, formal = self.kb, cand.formal
+        answer = formal.variables[formal.target]
+        v = cand.verification = {}
+        v["support"] = vf.check_support(kb, facts_of(kb, formal), kb.doc(answer).title, kb.doc(answer).id)
+        if v["support"]["status"] == "failed":
+            return "no_support"
+        others = [r for name, r in formal.variables.items() if name != formal.target]
+        v["no_leak"] = vf.check_no_leak(kb, cand.question, answer, others)
+        if v["no_leak"]["status"] == "failed":
+            return v["no_leak"]["reason"]
+        v["uniqueness"], _ = vf.check_uniqueness(kb, formal)
+        if v["uniqueness"]["status"] == "failed":
+            return v["uniqueness"]["reason"]
+        cues = [(c.id, cue_text(formal.constants[c.constant], c.object), kb.doc(formal.variables[c.subject]).id)
+                for c in formal.links() if c.constant]
+        v["shortcut"] = vf.check_shortcut(kb, cand.question, kb.doc(answer).id, self.cfg.shortcut_k, cues)
+        if v["shortcut"]["status"] == "failed":
+            return "shortcut"
+        return None
+
+    def _branch(self, cand: Candidate, rng: random.Random) -> Candidate | None:
+        """Repair not_unique: one more link out of the target (a new constraint), if hops allow."""
+        if len(cand.walk.edges) >= self.cfg.hops[1]:
+            return None
+        options = _fresh_edges(self.kb, cand.walk, cand.walk.nodes[0], self.cfg.walk_config(), need_out=False)
+        if not options:
+            return None
+        edge: Edge = _choose(rng, self.kb, options)
+        walk = Walk(cand.walk.nodes + [edge.dst], cand.walk.edges + [edge])
+        try:
+            return self.rebuild(cand, walk, rng)
+        except Failure:
+            return None
+
+    def _fuzz(self, cand: Candidate, rng: random.Random) -> Candidate | None:
+        """Repair shortcut (FUZZ): drop the cues that find their entity alone, or, when the whole question
+        finds the answer, a cue of a target link (the words that came from the answer's own entry)."""
+        formal, found = cand.formal, cand.verification["shortcut"]
+        flagged = {hit["constraint"] for hit in found.get("cue_shortcuts", [])}
+        if not flagged:
+            flagged = {c.id for c in formal.links() if c.subject == formal.target and c.constant}
+            flagged = set(sorted(flagged)[:1])
+        drop = {(c.edge.src, c.edge.dst) for c in formal.links() if c.id in flagged and c.constant}
+        if not drop:
+            return None
+        try:
+            return self.rebuild(cand, cand.walk, rng, drop=drop)
+        except Failure:
+            return None
+
+
+def _check_of(reason: str) -> str:
+    return {"no_support": "support", "answer_leak": "no_leak", "entity_leak": "no_leak",
+            "not_unique": "uniqueness", "unsatisfiable": "uniqueness", "shortcut": "shortcut"}[reason]
+
+
+def facts_of(kb, formal: Formal) -> list[dict]:
+    """The evidence chain in solving order: leaf descriptions (deepest first), then links toward the target."""
+    depth = formal.depths()
+    out = []
+    descs = sorted((c for c in formal.constraints if c.kind == "description"), key=lambda c: (-depth[c.subject], c.id))
+    for c in descs:
+        d, doc = c.edge, kb.doc(formal.variables[c.subject])
+        out.append({"kind": "description", "constraint": c.id, "subject": doc.title, "subject_id": doc.id,
+                    "relation": "is described as", "object": d.quote, "object_id": None, "doc_id": doc.id,
+                    "start": d.start, "end": d.end, "quote": d.quote})
+    links = sorted(formal.links(), key=lambda c: (-depth[c.object], -depth[c.subject], c.id))
+    for c in links:
+        e, src, dst = c.edge, kb.doc(formal.variables[c.subject]), kb.doc(formal.variables[c.object])
+        relation = " … ".join(p for p in (e.left, e.right) if p) or "mentions"
+        out.append({"kind": "link", "constraint": c.id, "subject": src.title, "subject_id": src.id,
+                    "relation": relation, "object": dst.title, "object_id": dst.id, "doc_id": src.id,
+                    "start": e.start, "end": e.end, "quote": src.text[e.start:e.end],
+                    "anchor_start": e.anchor_start, "anchor_end": e.anchor_end})
+    return out

@@ -1,0 +1,184 @@
+"""Grounded walk over the link graph, from the seed (the future answer) outwards.
+
+The walk first builds a chain of `min_depth` edges (so the question needs at least that many hops),
+then adds edges until it has `hops`: with probability `backoff` it backs off to an earlier node and
+branches there (a tree), with probability `cycle` it closes a cycle to a node already in the walk (only
+when that keeps every node at least as far from the seed), otherwise it extends the newest node. Every
+edge is a real link occurrence with its sentence (see facts.Edge); objects must be describable from
+their own entry and not hubs (a node linked from hundreds of entries cannot be walked back from).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from dataclasses import dataclass, field
+
+from synth.pipelines.deepsearch.facts import Edge, describe, edges_from
+
+
+@dataclass(frozen=True)
+class WalkConfig:
+    min_depth: int = 2
+    max_hops: int = 4             # a diamond (two edges) may take a walk one past its drawn hops, not past this
+    max_in_degree: int = 60       # objects linked from more entries than this are hubs: skipped
+    backoff: float = 0.35         # chance to branch from an earlier node instead of extending
+    cycle: float = 0.25           # chance to try closing a cycle first
+    tries: int = 6                # dead ends tolerated before the walk gives up
+
+
+@dataclass
+class Walk:
+    nodes: list[int]                                # rows; nodes[0] is the seed (answer)
+    edges: list[Edge] = field(default_factory=list)
+
+    def children(self, row: int) -> list[int]:
+        return [e.dst for e in self.edges if e.src == row]
+
+    def depths(self) -> dict[int, int]:
+        """Shortest distance from the seed in the undirected walk graph."""
+        adj: dict[int, set[int]] = {n: set() for n in self.nodes}
+        for e in self.edges:
+            adj[e.src].add(e.dst)
+            adj[e.dst].add(e.src)
+        dist = {self.nodes[0]: 0}
+        queue = deque([self.nodes[0]])
+        while queue:
+            n = queue.popleft()
+            for m in sorted(adj[n]):
+                if m not in dist:
+                    dist[m] = dist[n] + 1
+                    queue.append(m)
+        return dist
+
+    @property
+    def depth(self) -> int:
+        return max(self.depths().values())
+
+    @property
+    def topology(self) -> str:
+        if len(self.edges) >= len(self.nodes):
+            return "cycle"
+        return "chain" if all(len(self.children(n)) <= 1 for n in self.nodes) else "tree"
+
+
+class WalkError(Exception):
+    def __init__(self, reason: str, detail: str = ""):
+        self.reason, self.detail = reason, detail
+        super().__init__(f"{reason}: {detail}")
+
+
+def _weight(kb, edge: Edge) -> float:
+    # Prefer relations that say something (a cue) and specific objects (few in-links).
+    return (3.0 if edge.has_cue else 1.0) / math.log(2 + int(kb.in_degree[edge.dst]))
+
+
+def _choose(rng: random.Random, kb, edges: list[Edge]) -> Edge:
+    weights = [_weight(kb, e) for e in edges]
+    return rng.choices(edges, weights=weights, k=1)[0]
+
+
+def _fresh_edges(kb, walk: Walk, row: int, cfg: WalkConfig, need_out: bool) -> list[Edge]:
+    taken = set(walk.nodes)
+    out = []
+    for e in edges_from(kb, row):
+        if e.dst in taken or kb.in_degree[e.dst] > cfg.max_in_degree or kb.doc(e.dst).is_redirect:
+            continue
+        if need_out and not any(x.dst not in taken and x.dst != e.dst for x in edges_from(kb, e.dst)):
+            continue
+        if describe(kb, e.dst, tuple(walk.nodes)) is None:
+            continue
+        out.append(e)
+    return out
+
+
+def _chain(kb, rng: random.Random, walk: Walk, cfg: WalkConfig) -> None:
+    """Extend from the newest node until the walk has `min_depth` edges in a row."""
+    while len(walk.edges) < cfg.min_depth:
+        current = walk.nodes[-1]
+        need_out = len(walk.edges) + 1 < cfg.min_depth
+        options = _fresh_edges(kb, walk, current, cfg, need_out)
+        if not options:
+            raise WalkError("dead_end", f"no usable link out of {kb.doc(current).id!r} at depth {len(walk.edges)}")
+        edge = _choose(rng, kb, options)
+        walk.edges.append(edge)
+        walk.nodes.append(edge.dst)
+
+
+def _cycle_edge(kb, rng: random.Random, walk: Walk) -> Edge | None:
+    """An edge between two walk nodes that are not yet linked, keeping every depth (never into the seed)."""
+    before = walk.depths()
+    linked = {(e.src, e.dst) for e in walk.edges} | {(e.dst, e.src) for e in walk.edges}
+    options = []
+    for src in walk.nodes:
+        for e in edges_from(kb, src):
+            if e.dst in before and e.dst != walk.nodes[0] and (src, e.dst) not in linked and e.has_cue:
+                trial = Walk(list(walk.nodes), walk.edges + [e])
+                if trial.depths() == before:
+                    options.append(e)
+    return rng.choice(options) if options else None
+
+
+def _diamond(kb, rng: random.Random, walk: Walk, cfg: WalkConfig) -> list[Edge] | None:
+    """Two edges G -> C -> N around an existing G -> P -> N, with C new: N is then reached along two
+    paths (a cycle in the constraint graph) and every depth stays the same."""
+    depth = walk.depths()
+    options = []
+    for e2 in walk.edges:                       # P -> N
+        for e1 in walk.edges:                   # G -> P
+            if e1.dst != e2.src or depth[e2.dst] != depth[e1.src] + 2:
+                continue
+            for first in edges_from(kb, e1.src):
+                c = first.dst
+                if c in walk.nodes or kb.in_degree[c] > cfg.max_in_degree:
+                    continue
+                second = next((x for x in edges_from(kb, c) if x.dst == e2.dst), None)
+                if second is not None:
+                    options.append((first, second))
+    return list(rng.choice(options)) if options else None
+
+
+def extend(kb, rng: random.Random, walk: Walk, cfg: WalkConfig) -> bool:
+    """Add one edge (branch, cycle or extension), or two for a diamond; False when nothing can be added."""
+    if rng.random() < cfg.cycle:
+        pair = _diamond(kb, rng, walk, cfg) if len(walk.edges) + 2 <= cfg.max_hops else None
+        if pair is not None:
+            walk.edges.extend(pair)
+            walk.nodes.append(pair[0].dst)
+            return True
+        edge = _cycle_edge(kb, rng, walk)
+        if edge is not None:
+            walk.edges.append(edge)
+            return True
+    order = list(walk.nodes)
+    if rng.random() < cfg.backoff:
+        rng.shuffle(order)            # back off: branch from an earlier node
+    else:
+        order.reverse()               # extend the newest node first
+    for row in order:
+        options = _fresh_edges(kb, walk, row, cfg, need_out=False)
+        if options:
+            edge = _choose(rng, kb, options)
+            walk.edges.append(edge)
+            walk.nodes.append(edge.dst)
+            return True
+    return False
+
+
+def grounded_walk(kb, seed_row: int, hops: int, rng: random.Random, cfg: WalkConfig) -> Walk:
+    """A walk of exactly `hops` edges with depth >= min_depth, or WalkError."""
+    last = None
+    for _ in range(cfg.tries):
+        walk = Walk([seed_row])
+        try:
+            _chain(kb, rng, walk, cfg)
+        except WalkError as exc:
+            last = exc
+            continue
+        while len(walk.edges) < hops and extend(kb, rng, walk, cfg):
+            pass
+        if len(walk.edges) >= hops:
+            return walk
+        last = WalkError("dead_end", f"only {len(walk.edges)} of {hops} hops from {kb.doc(seed_row).id!r}")
+    raise last or WalkError("dead_end")

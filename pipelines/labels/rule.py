@@ -1,0 +1,106 @@
+"""The rule judge: information gain of every assistant turn against the task's gold evidence.
+
+For a turn with tool calls, each result is measured (labels/evidence.py) and the turn gets:
+    essential    it reached a gold document or read a gold fact for the first time
+    recovery     the same, right after failed calls (the turn that fixes an error)
+    error        a call failed (error result) and nothing new was reached
+    redundant    nothing new: the same call again, or only evidence already reached
+    unnecessary  nothing new and nothing gold touched
+The final turn (no call) is `essential` when the answer is judged correct, `wrong_answer` when not,
+`answer` when there is no gold answer. A turn without a call that is not the last is `dialogue`.
+
+Without gold evidence (imported data), "new evidence" falls back to the first tool result that mentions
+the gold answer or an alias; other successful, non-repeated calls are `unverified` (kept with loss 1,
+as plain assistant-only training would) because no rule can call them unnecessary.
+"""
+
+from __future__ import annotations
+
+from synth.pipelines.labels.apply import TurnLabel, apply_labels
+from synth.pipelines.labels.evidence import Evidence, Gain
+from synth.pipelines.trajectories.judge import match, normalize
+from synth.pipelines.trajectories.messages import call_signature, final_answer, turns
+
+from synth.records import Reject
+from synth.steps import RecordStep
+
+JUDGE = "rule"
+
+
+def _answer_gain(names: list[str], seen: set[str], content: str | None) -> Gain:
+    from synth.pipelines.trajectories.messages import result_error
+
+    error = result_error(content)
+    if error is not None:
+        return Gain(error=error)
+    text = normalize(content)
+    found = [n for n in names if n and f" {n} " in f" {text} " and n not in seen]
+    seen.update(found)
+    return Gain(docs=found, touched=any(n and f" {n} " in f" {text} " for n in names))
+
+
+def _final_label(record: dict, is_last: bool) -> TurnLabel:
+    if not is_last:
+        return TurnLabel("dialogue", "a reply without a tool call before the end")
+    verdict = record.get("judgement") or {}
+    if verdict.get("correct") is None:
+        verdict = match(record.get("predicted_answer") or final_answer(record["messages"]), record.get("answer"),
+                        record.get("aliases")).to_record()
+    if verdict.get("correct") is True:
+        return TurnLabel("essential", f"correct final answer ({verdict.get('method')})")
+    if verdict.get("correct") is False:
+        return TurnLabel("wrong_answer", verdict.get("reason") or "final answer judged wrong")
+    return TurnLabel("answer", "final answer; no gold answer to check it against")
+
+
+def label_turns(record: dict) -> dict[int, TurnLabel]:
+    messages = record.get("messages") or []
+    evidence = Evidence(record.get("evidence"))
+    names = [normalize(n) for n in [record.get("answer"), *(record.get("aliases") or [])] if n]
+    mentioned: set[str] = set()
+    all_turns = list(turns(messages))
+    last = all_turns[-1].index if all_turns else -1
+    labels: dict[int, TurnLabel] = {}
+    seen_calls: set[str] = set()
+    failing = False
+    for turn in all_turns:
+        if turn.is_final:
+            labels[turn.index] = _final_label(record, turn.index == last)
+            continue
+        gains = [evidence.measure((s.call.get("function") or {}).get("name"), s.result) if evidence
+                 else _answer_gain(names, mentioned, s.result) for s in turn.steps]
+        sigs = [call_signature(s.call) for s in turn.steps]
+        repeated = all(sig in seen_calls for sig in sigs)
+        seen_calls.update(sigs)
+        labels[turn.index] = _turn_label(gains, repeated, failing, bool(evidence))
+        failing = labels[turn.index].label == "error" or (failing and labels[turn.index].loss == 0)
+    return labels
+
+
+def _turn_label(gains: list[Gain], repeated: bool, failing: bool, measurable: bool) -> TurnLabel:
+    docs = sorted({d for g in gains for d in g.docs})
+    facts = sorted({f for g in gains for f in g.facts})
+    errors = [g.error for g in gains if g.error]
+    scores = {"information_gain": len(docs) + len(facts), "new_docs": len(docs), "new_facts": len(facts),
+              "errors": len(errors)}
+    if docs or facts:
+        what = ", ".join([f"reached {d}" for d in docs[:3]] + ([f"read {len(facts)} gold fact(s)"] if facts else []))
+        return TurnLabel("recovery" if failing else "essential", what, scores)
+    if errors:
+        return TurnLabel("error", f"tool error: {errors[0]}", scores)
+    if repeated:
+        return TurnLabel("redundant", "the same call was made before", scores)
+    if any(g.touched for g in gains):
+        return TurnLabel("redundant", "only evidence that was already reached", scores)
+    if not measurable:
+        return TurnLabel("unverified", "no gold evidence or answer to measure against", scores)
+    return TurnLabel("unnecessary", "reached no gold evidence", scores)
+
+
+class RuleLabels(RecordStep):
+    name = "label turns (rule)"
+
+    def process(self, record: dict) -> dict | Reject:
+        if not any(m.get("role") == "assistant" for m in record.get("messages") or []):
+            return Reject("no_assistant_turn", "nothing to label")
+        return apply_labels(record, label_turns(record), JUDGE)

@@ -1,0 +1,83 @@
+"""Lexical search: a bm25s index over the corpus articles (title + aliases + text).
+
+Tokens: lower-cased words of 2+ characters, English stop words removed, Snowball English stems
+(PyStemmer), so "languages" matches "language". Scores are computed for every article and the top k
+taken with ties broken by position, which keeps results identical from run to run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+
+PARAMS = {"k1": 1.5, "b": 0.75, "method": "lucene", "stemmer": "english", "stopwords": "en"}
+
+
+def _tokenizer(params: dict):
+    import Stemmer
+    from bm25s.tokenization import Tokenizer
+
+    stemmer = Stemmer.Stemmer(params["stemmer"]) if params.get("stemmer") else None
+    return Tokenizer(stemmer=stemmer, stopwords=params.get("stopwords") or [])
+
+
+def build_bm25(texts: Iterable[str], out: Path, tick: Callable[[int], None], params: dict | None = None) -> dict:
+    """Index `texts` (one per article, in article order) into `out`; returns the recorded parameters."""
+    import bm25s
+
+    params = {**PARAMS, **(params or {})}
+    tokenizer = _tokenizer(params)
+    ids = []
+    for i, doc in enumerate(tokenizer.streaming_tokenize(texts, update_vocab=True), start=1):
+        ids.append(np.asarray(doc, dtype=np.int32))  # int32 arrays: ~8x smaller than lists of ints
+        tick(i)
+    vocab = tokenizer.get_vocab_dict()
+    if "" not in vocab:  # unknown query words map to "", which must exist in the index vocabulary
+        vocab[""] = len(vocab)
+    retriever = bm25s.BM25(k1=params["k1"], b=params["b"], method=params["method"])
+    retriever.index((ids, vocab), show_progress=False)
+    out.mkdir(parents=True, exist_ok=True)
+    retriever.save(str(out), show_progress=False)
+    tokenizer.save_vocab(str(out))
+    (out / "synth_params.json").write_text(json.dumps(params, sort_keys=True), encoding="utf-8")
+    return {**params, "vocabulary": len(vocab), "documents": len(ids)}
+
+
+def topk_stable(scores: np.ndarray, k: int, *, positive_only: bool = False) -> np.ndarray:
+    """Indices of the k best scores, best first, equal scores in index order. With `positive_only`,
+    only scores > 0 count: selecting among the matching documents first keeps np.partition away
+    from the mass of zero scores, on which it is ~50x slower (80 ms vs 2 ms for 200k documents)."""
+    candidates = np.flatnonzero(scores > 0) if positive_only else np.arange(len(scores))
+    values = scores[candidates]
+    k = min(k, len(values))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if k < len(values):
+        threshold = np.partition(values, len(values) - k)[len(values) - k]
+        keep = values >= threshold
+        candidates, values = candidates[keep], values[keep]
+    order = np.lexsort((candidates, -values))
+    return candidates[order][:k]
+
+
+class BM25Index:
+    def __init__(self, folder: Path):
+        import bm25s
+
+        self.params = json.loads((folder / "synth_params.json").read_text(encoding="utf-8"))
+        self._retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+        self._tokenizer = _tokenizer(self.params)
+        self._tokenizer.load_vocab(str(folder))
+        self._unknown = self._tokenizer.get_vocab_dict().get("")
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """[(article position, score)] with score > 0, best first."""
+        ids = self._tokenizer.tokenize([query], update_vocab=False, return_as="ids", show_progress=False)[0]
+        ids = [i for i in ids if i != self._unknown]
+        if not ids:
+            return []
+        scores = np.asarray(self._retriever.get_scores(ids), dtype=np.float32)
+        return [(int(i), float(scores[i])) for i in topk_stable(scores, k, positive_only=True)]

@@ -1,0 +1,69 @@
+"""Batched Arrow writers: parquet or Arrow IPC, written in fixed-size batches so memory stays flat."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+BATCH_ROWS = 4096
+
+
+class BatchWriter:
+    """Append dict rows; every `batch_rows` rows become one record batch (one parquet row group)."""
+
+    def __init__(self, path: Path, schema: pa.Schema, *, fmt: str = "parquet", batch_rows: int = BATCH_ROWS):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self.schema, self.batch_rows = path, schema, batch_rows
+        self._tmp = path.with_name(f".{path.name}.tmp")
+        self._ipc = fmt != "parquet"
+        if not self._ipc:
+            self._writer = pq.ParquetWriter(self._tmp, schema, compression="zstd")
+        else:  # uncompressed IPC file: memory-mappable, O(1) access to any row
+            self._sink = pa.OSFile(str(self._tmp), "wb")
+            self._writer = pa.ipc.new_file(self._sink, schema)
+        self._cols: dict[str, list] = {name: [] for name in schema.names}
+        self.rows = 0
+
+    def add(self, row: dict) -> None:
+        for name, column in self._cols.items():
+            column.append(row.get(name))
+        self.rows += 1
+        if len(self._cols[self.schema.names[0]]) >= self.batch_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._cols[self.schema.names[0]]:
+            return
+        batch = pa.record_batch([pa.array(self._cols[n], type=self.schema.field(n).type) for n in self.schema.names],
+                                schema=self.schema)
+        if self._ipc:
+            self._writer.write_batch(batch)
+        else:
+            self._writer.write_table(pa.Table.from_batches([batch]))
+        self._cols = {name: [] for name in self.schema.names}
+
+    def close(self) -> Path:
+        """Flush and move into place (a crash never leaves a half file under the final name)."""
+        self._flush()
+        self._writer.close()
+        if self._ipc:
+            self._sink.close()
+        self._tmp.replace(self.path)
+        return self.path
+
+    def __enter__(self) -> BatchWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._writer.close()
+            self._tmp.unlink(missing_ok=True)
+
+
+def iter_batches(path: Path, columns: list[str] | None = None, batch_rows: int = BATCH_ROWS):
+    """Record batches of a parquet file, `batch_rows` at a time."""
+    return pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=columns)

@@ -1,0 +1,119 @@
+"""Uniqueness by exact constraint solving (with the certificate), and the rule checks, on the mini corpus."""
+
+from __future__ import annotations
+
+import random
+
+from synth.pipelines.deepsearch import operators as ops
+from synth.pipelines.deepsearch import verify as vf
+from synth.pipelines.deepsearch.facts import describe, edges_from
+from synth.pipelines.deepsearch.formal import Constraint, Formal, build_formal, structure_errors
+from synth.pipelines.deepsearch.seeds import SeedPolicy, plan_seeds
+from synth.pipelines.deepsearch.task import facts_of
+from synth.pipelines.deepsearch.walk import Walk, WalkConfig, _diamond
+
+
+def edge(kb, src: str, dst: str):
+    return next(e for e in edges_from(kb, kb.row(src)) if e.dst == kb.row(dst))
+
+
+def plain_formal(kb, links: dict[str, str]) -> Formal:
+    """X = Zorblang (type language) linked, without cues, to described leaves A, B, ... (`links`: var -> id)."""
+    rows = {"X": kb.row("zorblang"), **{v: kb.row(i) for v, i in links.items()}}
+    formal = Formal("X", rows, {"X": "language"})
+    formal.constraints.append(Constraint("tX", "type", "X", value="language"))
+    for i, (var, doc_id) in enumerate(links.items(), start=1):
+        formal.constraints.append(Constraint(f"l{i}", "link", "X", var, edge=edge(kb, "zorblang", doc_id)))
+        desc = describe(kb, kb.row(doc_id))
+        formal.constants[f"desc{var}"] = ops.Masked(desc.quote)
+        formal.constraints.append(Constraint(f"d{var}", "description", var, constant=f"desc{var}", edge=desc))
+    return formal
+
+
+def test_ambiguous_question_is_rejected_with_a_certificate_naming_every_candidate(mini_kb):
+    formal = plain_formal(mini_kb, {"A": "kovac", "B": "quux"})
+    result, _ = vf.check_uniqueness(mini_kb, formal)
+    cert = result["certificate"]
+    assert result["status"] == "failed" and result["reason"] == "not_unique"
+    assert cert["survivors"] == ["zorblang", "blorptalk"] or sorted(cert["survivors"]) == ["blorptalk", "zorblang"]
+    # "mentions Mira Kovac" admits three languages, "mentions Quux" three entries (one is a debugger)
+    assert cert["admitted"] == {"l1": 3, "l2": 3, "tX": 3}
+    listed = {c["doc_id"]: c["failed"] for c in cert["candidates"]}
+    assert cert["most_selective"] == "l1" and listed == {"zorblang": None, "blorptalk": None, "grob": "l2"}
+    assert cert["exhaustive"] is True
+
+
+def test_one_more_constraint_makes_it_unique_and_the_certificate_says_why(mini_kb):
+    formal = plain_formal(mini_kb, {"A": "kovac", "B": "quux", "C": "frobnitz"})
+    result, solution = vf.check_uniqueness(mini_kb, formal)
+    assert result["status"] == "passed" and result["certificate"]["survivors"] == ["zorblang"]
+    assert result["certificate"]["most_selective"] == "l3" and solution.domains["B"] == {mini_kb.row("quux")}
+
+
+def test_a_type_constraint_eliminates_candidates_by_name(mini_kb):
+    formal = plain_formal(mini_kb, {"B": "quux"})
+    cert = vf.check_uniqueness(mini_kb, formal)[0]["certificate"]
+    assert {c["doc_id"]: c["failed"] for c in cert["candidates"]}["snorkel"] == "tX"
+
+
+def test_a_diamond_walk_is_a_cycle_that_keeps_depths(mini_kb):
+    kb = mini_kb
+    walk = Walk([kb.row("zorblang"), kb.row("kovac"), kb.row("hlab")],
+                [edge(kb, "zorblang", "kovac"), edge(kb, "kovac", "hlab")])
+    pair = _diamond(kb, random.Random(0), walk, WalkConfig())
+    assert [(kb.doc(e.src).id, kb.doc(e.dst).id) for e in pair] == [("zorblang", "quux"), ("quux", "hlab")]
+    walk.edges += pair
+    walk.nodes.append(pair[0].dst)
+    assert walk.topology == "cycle" and walk.depth == 2
+    formal, logs = build_formal(kb, walk, random.Random(1))
+    assert structure_errors(formal, 2) == []
+    assert [c.subject for c in formal.constraints if c.kind == "description"] == ["C"]  # one leaf, two paths
+    result, _ = vf.check_uniqueness(kb, formal)
+    assert result["status"] == "passed"
+    # descriptions are logged operators; the leaf's year became a period
+    assert any(op["op"] == "describe" for op in logs) and any(op["op"] == "period" for op in logs)
+
+
+def test_structure_rules():
+    formal = Formal("X", {"X": 0, "A": 1}, {})
+    formal.constraints.append(Constraint("dX", "description", "X", constant="c"))
+    errors = structure_errors(formal, 2)
+    assert any("target" in e for e in errors) and any("not connected" in e for e in errors)
+
+
+def test_support_checks_quotes_anchors_and_the_answer(mini_kb):
+    formal = plain_formal(mini_kb, {"A": "kovac"})
+    facts = facts_of(mini_kb, formal)
+    assert [f["kind"] for f in facts] == ["description", "link"]
+    assert vf.check_support(mini_kb, facts, "Zorblang", "zorblang")["status"] == "passed"
+    shifted = [dict(facts[0], start=facts[0]["start"] + 1)] + facts[1:]
+    assert "not verbatim" in vf.check_support(mini_kb, shifted, "Zorblang", "zorblang")["detail"]
+    wrong_object = facts[:1] + [dict(facts[1], object_id="grob")]
+    assert "no link" in vf.check_support(mini_kb, wrong_object, "Zorblang", "zorblang")["detail"]
+    assert vf.check_support(mini_kb, facts, "Grob", "zorblang")["status"] == "failed"
+
+
+def test_no_leak_covers_aliases_abbreviations_and_intermediates(mini_kb):
+    z, k = mini_kb.row("zorblang"), mini_kb.row("kovac")
+    assert vf.check_no_leak(mini_kb, "Which language is also called ZBL?", z, [k])["reason"] == "answer_leak"
+    assert vf.check_no_leak(mini_kb, "Which language did Mira Kovac design?", z, [k])["reason"] == "entity_leak"
+    assert vf.check_no_leak(mini_kb, "Which language did [A] design?", z, [k])["status"] == "passed"
+
+
+def test_shortcut_check_uses_the_corpus_bm25(mini_kb):
+    own_words = "functional programming language compile Quux virtual machine Frobnitz garbage collector"
+    assert vf.check_shortcut(mini_kb, own_words, "zorblang", 2)["answer_rank"] == 1
+    cue = [("l1", "…is one of the [A]…", "blorptalk")]  # stop words only: finds nothing
+    assert vf.check_shortcut(mini_kb, "Which reptile?", "zorblang", 1, cue)["status"] == "passed"
+    cue = [("l1", "…object-oriented teaching children [A]…", "blorptalk")]
+    assert vf.check_shortcut(mini_kb, "Which reptile?", "zorblang", 1, cue)["cue_shortcuts"] == [
+        {"constraint": "l1", "rank": 1}]
+
+
+def test_seed_plan_window_rarity_and_category_balance(mini_kb):
+    plan, stats = plan_seeds(mini_kb, SeedPolicy(since="2025-01-01"), 0)
+    assert plan == ["zorblang"] and stats["excluded"]["before_since"] == 8
+    plan, _ = plan_seeds(mini_kb, SeedPolicy(min_out=0, min_chars=0), 0)
+    firsts = [mini_kb.by_id(i).categories[0] for i in plan[:5]]
+    assert sorted(firsts) == ["body", "language", "person", "programming", "tool"]
+    assert plan_seeds(mini_kb, SeedPolicy(min_out=0, min_chars=0), 0)[0] == plan  # seeded, repeatable

@@ -1,0 +1,116 @@
+"""Answer judge, trajectory filters, context policies, and `synth import --from` on the real trajectory files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from synth.pipelines.trajectories import filters, policies
+from synth.pipelines.trajectories.filters import FilterConfig, check, select_best
+from synth.pipelines.trajectories.harness import call_regex
+from synth.pipelines.trajectories.judge import match, normalize
+
+from synth.dataset import read_records
+from tests.core.helpers import synth
+from tests.trajectories.fixtures import manifest
+
+
+def call(i: int, name: str = "search", **args) -> dict:
+    return {"id": f"c{i}", "type": "function", "function": {"name": name, "arguments": json.dumps(args or {"query": f"q{i}"})}}
+
+
+def traj(*steps, answer="Python", correct=True) -> dict:
+    """steps: (call, result text) pairs, one assistant turn each."""
+    messages = [{"role": "user", "content": "Which language?"}]
+    for c, result in steps:
+        messages += [{"role": "assistant", "tool_calls": [c]},
+                     {"role": "tool", "tool_call_id": c["id"], "name": c["function"]["name"], "content": result}]
+    messages.append({"role": "assistant", "content": f"<answer>{answer}</answer>"})
+    return {"id": "x", "messages": messages, "predicted_answer": answer, "judgement": {"correct": correct}}
+
+
+OK = json.dumps({"results": [{"doc_id": "python"}]})
+ERR = json.dumps({"error": "doc_not_found", "message": "no document"})
+
+
+def test_answer_judge_rule():
+    assert normalize("  The Épée-Language!  ") == "epee language"
+    assert match("the python", "Python").correct and match("PYTHON.", "Python").method == "exact"
+    assert match("CPython", "Python", ["CPython"]).method == "alias"
+    assert match("Python, Perl or Ruby", "Python").correct is False  # a hedge is not an answer
+    assert match(None, "Python").correct is False and match("x", None).correct is None
+
+
+def test_filters_each_reason():
+    cfg = FilterConfig(min_tool_calls=1, max_identical_calls=2, token_budget=10_000)
+    assert check(traj((call(0), OK)), cfg) is None
+    assert check(traj((call(0), OK), correct=False), cfg).reason == "wrong_answer"
+    assert check(traj(), cfg).reason == "too_few_tool_calls"
+    assert check(traj((call(0), OK), (call(1, query="q0"), OK)), cfg).reason == "repeated_call"  # back to back
+    spaced = traj((call(0), OK), (call(1, query="z"), OK), (call(2, query="q0"), OK), (call(3, query="y"), OK),
+                  (call(4, query="q0"), OK))
+    assert check(spaced, cfg).reason == "repeated_call" and check(spaced, FilterConfig(max_identical_calls=3)) is None
+    assert check(traj((call(0, "open", doc_id="x"), ERR)), cfg).reason == "unrecovered_tool_error"
+    assert check(traj((call(0, "open", doc_id="x"), ERR), (call(1, "open", doc_id="python"), OK)), cfg) is None
+    assert check(traj((call(0), "x " * 20_000)), cfg).reason == "over_token_budget"
+    broken = traj((call(0), OK))
+    broken["messages"].insert(2, {"role": "tool", "tool_call_id": "zz", "content": "?"})
+    broken["messages"][1]["tool_calls"][0]["function"]["arguments"] = "{not json"
+    assert check(broken, cfg).reason == "invalid_format"
+    unfinished = traj((call(0), OK))
+    unfinished["messages"].pop()
+    assert "answer turn" in filters.format_problem(unfinished["messages"])
+
+
+def test_best_of_k_prefers_fewer_calls():
+    long = traj((call(0), OK), (call(1, query="b"), OK))
+    short = traj((call(0, query="c"), OK))
+    assert select_best([long, short]) is short and select_best([]) is None
+
+
+def test_context_policies():
+    record = traj((call(0), "R0"), (call(1, query="a"), "R1"), (call(2, query="b"), "R2"), (call(3, query="c"), "R3"))
+    kept = policies.view(record["messages"], policies.parse_policy("keep_last_k:2"))
+    assert [m["content"] for m in kept if m["role"] == "tool"] == [policies.PLACEHOLDER] * 2 + ["R2", "R3"]
+    summary = policies.view(record["messages"], policies.parse_policy("summary:2"))
+    assert policies.SUMMARY_HEADER in summary[0]["content"] and "q0" in summary[0]["content"]
+    assert [m["content"] for m in summary if m["role"] == "tool"] == ["R2", "R3"]
+    assert policies.view(record["messages"], policies.parse_policy("full")) == record["messages"]
+    with pytest.raises(ValueError):
+        policies.parse_policy("keep_last_k")
+    assert policies.parse_policy("summary").name == "summary:5"
+
+
+def test_call_regex_covers_the_tools():
+    import re
+
+    specs = [{"type": "function", "function": {"name": "search", "parameters": {
+        "type": "object", "properties": {"query": {"type": "string"}, "k": {"type": "integer"}}, "required": ["query"]}}}]
+    pattern = re.compile(call_regex(specs, "hermes"))
+    assert pattern.fullmatch('<tool_call>\n{"name": "search", "arguments": {"query": "guido van rossum"}}\n</tool_call>')
+    assert pattern.fullmatch("<answer>Python</answer>") and not pattern.fullmatch("hello")
+    assert re.compile(call_regex(specs, "mcp_xml")).fullmatch(
+        "<use_mcp_tool>\n<server_name>synth</server_name>\n<tool_name>search</tool_name>\n<arguments>\n"
+        '{"query": "x"}\n</arguments>\n</use_mcp_tool>')
+
+
+def test_import_every_real_trajectory_file(shared_data, tmp_path):
+    folder = shared_data / "trajectories"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"messages": [{"role": "robot", "content": "?"}]}) + "\n" +
+                   json.dumps({"no": "messages"}) + "\n")
+    out = tmp_path / "imported"
+    res = synth("import", *[str(p) for p in sorted(folder.iterdir()) if p.suffix != ".md"], str(bad),
+                "--kind", "trajectory", "--from", "auto", "--out", str(out), "--json")
+    assert res.returncode == 0, res.stderr
+    counts = manifest(out)["counts"]
+    assert counts["output"] == 150 + 2 + 1 + 100 + 2 and counts["rejected_by_reason"] == {
+        "unknown_role": 1, "not_a_trajectory": 1}
+    by_format: dict[str, int] = {}
+    for record in read_records([out]):
+        by_format[record["source_format"]] = by_format.get(record["source_format"], 0) + 1
+        assert record["provenance"]["mode"] == "imported" and record["id"]
+    assert by_format == {"hermes": 150, "mcp_xml": 2, "openai": 101, "search_r1": 2}
+    wrong = synth("import", str(folder / "search_r1_case.txt"), "--kind", "generic", "--from", "auto",
+                  "--out", str(tmp_path / "x"))
+    assert wrong.returncode == 2 and "--kind trajectory" in wrong.stderr
