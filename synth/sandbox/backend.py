@@ -124,7 +124,9 @@ class Backend:
         capability (non-root callers; root callers' harness drops to its own uid instead)."""
         _, prefix = interpreter()
         q = shlex.quote
-        lines = ["set -e", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "R=/tmp", "mount -t tmpfs -o size=8m,mode=755 tmpfs $R",
+        stage = _staging_dir(prefix, str(HERE))
+        lines = ["set -e", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", f"R={q(stage)}",
+                 "mount -t tmpfs -o size=8m,mode=755 tmpfs $R",
                  "mkdir -p $R/usr $R/proc $R/dev $R/tmp $R/sandbox $R/.old", "mount --bind -o ro /usr $R/usr"]
         for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
             if os.path.islink(name):
@@ -153,6 +155,17 @@ _LOCK = threading.Lock()
 
 
 _WHY: dict[str, str] = {}
+
+
+def _staging_dir(*sources: str) -> str:
+    """An existing host folder to build the new root on (a tmpfs mounted over it, in the private mount
+    namespace only). It must not hold anything the root binds from: a checkout or interpreter under /tmp
+    would be hidden by the tmpfs before it is bound."""
+    for candidate in ("/tmp", "/mnt", "/media", "/srv", "/var/tmp", "/opt"):
+        inside = any(src == candidate or src.startswith(candidate + "/") for src in sources)
+        if os.path.isdir(candidate) and not os.path.islink(candidate) and not inside:
+            return candidate
+    raise RuntimeError(f"no folder to stage the sandbox root on outside {', '.join(sources)}")
 
 
 def _probe(backend: Backend) -> bool:
