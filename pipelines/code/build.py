@@ -11,6 +11,7 @@ Everything is deterministic for a given seed except the timing numbers in `compl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from synth.pipelines.code.adequacy import assess
@@ -18,7 +19,7 @@ from synth.pipelines.code.complexity import FitConfig
 from synth.pipelines.code.measure import ProfileConfig, measure
 from synth.pipelines.code.mutation import MutationConfig
 from synth.pipelines.code.problems import Seed
-from synth.pipelines.code.testgen import TestConfig, build_tests
+from synth.pipelines.code.testgen import TestConfig, TestSet, build_tests
 
 from synth import schemas
 from synth.records import Reject
@@ -67,11 +68,16 @@ def stdio_wrapper(program: str) -> str:
     )
 
 
-def build_problem(box: Sandbox, seed: Seed, cfg: BuildConfig = BuildConfig(), provenance: dict | None = None
-                  ) -> dict | Reject:
+def build_problem(box: Sandbox, seed: Seed, cfg: BuildConfig = BuildConfig(), provenance: dict | None = None,
+                  check_tests: Callable[[TestSet], tuple[str, str] | None] | None = None) -> dict | Reject:
+    """`check_tests` may filter the test set in place before adequacy is scored (output agreement across
+    teacher solutions); it returns (reason, detail) to reject the problem."""
     tests = build_tests(box, seed, cfg.tests)
     if tests.reject:
         return Reject(*tests.reject)
+    problem = check_tests(tests) if check_tests else None
+    if problem:
+        return Reject(*problem)
     report = assess(box, seed, tests, cfg.tests, cfg.mutation)
     if report.infra:
         return Reject("sandbox_infra_error", report.infra[:300])

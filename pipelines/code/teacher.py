@@ -64,6 +64,13 @@ def statement_messages(problem: dict) -> list[dict]:
         f"Entry point: {problem.get('entry_point')}\nExamples:\n{examples}")
 
 
+def solve_messages(problem: dict) -> list[dict]:
+    """Agreement: an independent solution of the statement alone (no reference shown), as a code block."""
+    return [{"role": "system", "content": "You solve programming problems in Python."},
+            {"role": "user", "content": f"{problem['prompt']}\n\nWrite a Python function `{problem['entry_point']}` "
+             "that solves it. Answer with one ```python code block."}]
+
+
 def complexity_messages(problem: dict) -> list[dict]:
     return _user(
         "What is the time complexity of this solution in terms of the input size n produced by the "

