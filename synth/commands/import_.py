@@ -17,6 +17,7 @@ from synth.cli_common import (
     ConfigFile,
     Executor,
     Force,
+    Format,
     JsonOut,
     Out,
     RayAddress,
@@ -24,6 +25,7 @@ from synth.cli_common import (
     SlurmTime,
     Tasks,
     Workers,
+    check_format,
     runtime,
     shaping_config,
     synth_command,
@@ -31,7 +33,6 @@ from synth.cli_common import (
 from synth.steps import RecordStep
 
 ChunkSize = Annotated[int, typer.Option("--chunk-size", min=1, help="Records per commit (the resume unit).")]
-Format = Annotated[str, typer.Option("--format", help="Output shard format: parquet | jsonl.")]
 
 
 class EnsureId(RecordStep):
@@ -69,8 +70,7 @@ def register(app: typer.Typer) -> None:
         from synth.engine import Job, known_kind, run_job
         from synth.errors import UserError
 
-        if fmt not in ("parquet", "jsonl"):
-            raise UserError(f"--format must be parquet or jsonl, got {fmt!r}")
+        check_format(fmt)
         sources, steps, input_kind = [str(p) for p in inputs], [EnsureId()], None if kind == schemas.GENERIC else kind
         if source_format != "none":  # a conversion step (pipelines/trajectories/importer.py) before the ids
             from synth.pipelines.trajectories.importer import SOURCES, ConvertTrajectory, stage_inputs

@@ -24,6 +24,7 @@ from synth.cli_common import (
     ConfigFile,
     Executor,
     Force,
+    Format,
     JsonOut,
     Out,
     RayAddress,
@@ -32,6 +33,7 @@ from synth.cli_common import (
     SlurmTime,
     Tasks,
     Workers,
+    check_format,
     runtime,
     shaping_config,
     synth_command,
@@ -64,20 +66,12 @@ MaxChars = Annotated[int, typer.Option("--max-chars", min=100, help="Characters 
                                        "(longer ones are clipped with a marker).")]
 RationaleChars = Annotated[int, typer.Option("--rationale-chars", min=20, help="Bound on each rationale / "
                                              "analysis the judge writes.")]
-Format = Annotated[str, typer.Option("--format", help="Output shard format: parquet | jsonl.")]
 
 
 def _judge_options(teacher, params: dict):
     from synth.pipelines.judge.pointwise import JudgeOptions
 
     return JudgeOptions(judge=f"llm:{teacher.label}", clip=params["max_chars"], rationale_chars=params["rationale_chars"])
-
-
-def _check_format(fmt: str) -> None:
-    from synth.errors import UserError
-
-    if fmt not in ("parquet", "jsonl"):
-        raise UserError(f"--format must be parquet or jsonl, got {fmt!r}")
 
 
 def register(app: typer.Typer) -> None:
@@ -107,7 +101,7 @@ def register(app: typer.Typer) -> None:
         from synth.teachers.job import teacher_job
         from synth.teachers.preflight import preflight
 
-        _check_format(fmt)
+        check_format(fmt)
         chosen = teacher_from_params(params, allow_none=False)
         loaded = load_rubric(rubric)
         check_inputs([str(p) for p in inputs])
@@ -155,7 +149,7 @@ def register(app: typer.Typer) -> None:
         from synth.teachers.job import teacher_job
         from synth.teachers.preflight import preflight
 
-        _check_format(fmt)
+        check_format(fmt)
         plan = _plan(params)
         chosen = teacher_from_params(params, allow_none=False)
         loaded = load_rubric(rubric)

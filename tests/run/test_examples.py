@@ -47,7 +47,6 @@ def test_example_text_dry_run_lists_the_commands(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.heavy
 @pytest.mark.parametrize("name", sorted(FLOWS))
 def test_example_runs_end_to_end_and_then_is_cached(tmp_path, name):
     """The shipped flow on the embedded defaults (FOLDOC / seed problems, no teacher, tiny model on CPU, the
