@@ -91,7 +91,11 @@ def _merge_config(ctx: typer.Context, kwargs: dict) -> dict:
 
 
 def shaping_config(kwargs: dict, *extra_runtime: str) -> dict:
-    """The parameters that shape the output (the resolved config that is hashed and recorded)."""
+    """The parameters that shape the output (the resolved config that is hashed and recorded), with the
+    engine flags `@synth_command` injected into a teacher command."""
+    from synth.teachers.flags import engine_flags
+
+    kwargs = {**kwargs, **engine_flags(kwargs)}
     skip = RUNTIME_PARAMS | set(extra_runtime)
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in kwargs.items() if k not in skip}
 
@@ -110,11 +114,12 @@ def runtime(kwargs: dict):
 
 
 def synth_command(fn: Callable[..., Any]) -> Callable[..., Any]:
-    from synth.teachers.flags import budget_invocation, inject_budget_flags
+    from synth.teachers.flags import inject_teacher_flags, teacher_invocation
 
-    # Teacher commands (a `teacher` parameter) get the budget flags (--dry-run, --pilot, --price,
-    # --max-tokens-total, --max-cost) without declaring them: see synth.teachers.flags.
-    injected = inject_budget_flags(fn)
+    # Teacher commands (a `teacher` parameter) get the engine flags (--top-p, --max-concurrency, --timeout,
+    # ...) and the budget flags (--dry-run, --pilot, --price, --max-tokens-total, --max-cost) without
+    # declaring them: see synth.teachers.flags.
+    injected = inject_teacher_flags(fn)
     extra = tuple(injected[1]) if injected else ()
 
     @functools.wraps(fn)
@@ -122,7 +127,7 @@ def synth_command(fn: Callable[..., Any]) -> Callable[..., Any]:
         ctx = kwargs.get("ctx") or typer.get_current_context()
         try:
             kwargs = _merge_config(ctx, kwargs)
-            with budget_invocation({k: kwargs.pop(k) for k in extra if k in kwargs}):
+            with teacher_invocation({k: kwargs.pop(k) for k in extra if k in kwargs}):
                 summary = fn(*args, **kwargs)
         except typer.Exit:
             raise

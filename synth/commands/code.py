@@ -35,19 +35,11 @@ from synth.records import Reject, record_text
 from synth.steps import RecordStep
 from synth.teachers.flags import (
     TEACHER_RUNTIME,
-    EngineArgs,
-    GpuMemory,
     MaxConcurrency,
-    MaxModelLen,
     MaxTokens,
     ModelFlag,
-    Retries,
-    RetryBackoff,
-    Structured,
     TeacherFlag,
     Temperature,
-    Timeout,
-    TopP,
 )
 
 SandboxBackend = Annotated[str | None, typer.Option(
@@ -174,10 +166,8 @@ def register_generate(app: typer.Typer) -> None:
                                                         "all solutions (reference included) agree on its output.")] = 0.5,
         llm_complexity: Annotated[bool, typer.Option("--llm-complexity", help="With a teacher: also ask for the class "
                                                      "(stored as complexity.predicted beside the measured one).")] = False,
-        temperature: Temperature = 0.8, top_p: TopP = None, max_tokens: MaxTokens = 2048,
-        max_concurrency: MaxConcurrency = 16, timeout: Timeout = 600.0, retries: Retries = 4,
-        retry_backoff: RetryBackoff = 1.0, structured: Structured = "auto", max_model_len: MaxModelLen = 8192,
-        gpu_memory_utilization: GpuMemory = None, engine_arg: EngineArgs = None,
+        temperature: Temperature = 0.8, max_tokens: MaxTokens = 2048,
+        max_concurrency: MaxConcurrency = 16,
         generated_tests: Annotated[int, typer.Option(help="Inputs drawn from each generator program.")] = 24,
         hypothesis_tests: Annotated[int, typer.Option(help="Inputs drawn from Hypothesis strategies (typed signatures).")] = 16,
         min_tests: Annotated[int, typer.Option(help="Reject problems with fewer surviving tests.")] = 5,

@@ -35,17 +35,8 @@ from synth.cli_common import (
 )
 from synth.teachers.flags import (
     TEACHER_RUNTIME,
-    EngineArgs,
-    GpuMemory,
-    MaxConcurrency,
-    MaxModelLen,
     MaxTokens,
-    Retries,
-    RetryBackoff,
-    Structured,
     Temperature,
-    Timeout,
-    TopP,
 )
 
 Opt = typer.Option
@@ -92,10 +83,7 @@ def register(app: typer.Typer) -> None:
         save_messages: Annotated[bool, Opt("--save-messages/--no-save-messages", help="Keep each rollout's "
                                            "messages in the records (for reading failures).")] = True,
         seed: Seed = 0,
-        temperature: Temperature = 0.0, top_p: TopP = None, max_tokens: MaxTokens = 1024,
-        max_concurrency: MaxConcurrency = 64, timeout: Timeout = 600.0, retries: Retries = 4,
-        retry_backoff: RetryBackoff = 1.0, structured: Structured = "auto", max_model_len: MaxModelLen = 8192,
-        gpu_memory_utilization: GpuMemory = None, engine_arg: EngineArgs = None,
+        temperature: Temperature = 0.0, max_tokens: MaxTokens = 1024,
         fmt: Format = "parquet",
         chunk_size: Annotated[int, Opt("--chunk-size", min=1, help="Tasks per commit (the resume unit).")] = 16,
         config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1, shards: Shards = None,
@@ -130,10 +118,7 @@ def register(app: typer.Typer) -> None:
                                            "that works here).")] = None,
         sandbox_workers: Annotated[int, Opt("--sandbox-workers", min=1, help="Sandboxed processes per task.")] = 2,
         seed: Seed = 0,
-        temperature: Temperature = 0.0, top_p: TopP = None, max_tokens: MaxTokens = 1024,
-        max_concurrency: MaxConcurrency = 64, timeout: Timeout = 600.0, retries: Retries = 4,
-        retry_backoff: RetryBackoff = 1.0, structured: Structured = "auto", max_model_len: MaxModelLen = 8192,
-        gpu_memory_utilization: GpuMemory = None, engine_arg: EngineArgs = None,
+        temperature: Temperature = 0.0, max_tokens: MaxTokens = 1024,
         fmt: Format = "parquet",
         chunk_size: Annotated[int, Opt("--chunk-size", min=1, help="Problems per commit (the resume unit).")] = 16,
         config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1, shards: Shards = None,

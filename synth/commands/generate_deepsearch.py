@@ -32,19 +32,10 @@ from synth.cli_common import (
 )
 from synth.teachers.flags import (
     TEACHER_RUNTIME,
-    EngineArgs,
-    GpuMemory,
-    MaxConcurrency,
-    MaxModelLen,
     MaxTokens,
     ModelFlag,
-    Retries,
-    RetryBackoff,
-    Structured,
     TeacherFlag,
     Temperature,
-    Timeout,
-    TopP,
 )
 
 CorpusDir = Annotated[Path, typer.Option("--corpus", help="CORPUS directory from `synth corpus build`.")]
@@ -76,10 +67,8 @@ def register(app: typer.Typer) -> None:
         max_turns: Annotated[int, typer.Option("--max-turns", min=1, help="Turns per solver rollout (teacher only).")] = 12,
         from_failures: Annotated[Path | None, typer.Option("--from-failures", help="A `synth eval deepsearch` output: seed "
                                  "from the entities the model failed on, hops/topologies weighted by its failure rates.")] = None,
-        teacher: TeacherFlag = "none", model: ModelFlag = None, temperature: Temperature = 0.7, top_p: TopP = None,
-        max_tokens: MaxTokens = 1024, max_concurrency: MaxConcurrency = 64, timeout: Timeout = 600.0,
-        retries: Retries = 4, retry_backoff: RetryBackoff = 1.0, structured: Structured = "auto",
-        max_model_len: MaxModelLen = 8192, gpu_memory_utilization: GpuMemory = None, engine_arg: EngineArgs = None,
+        teacher: TeacherFlag = "none", model: ModelFlag = None, temperature: Temperature = 0.7,
+        max_tokens: MaxTokens = 1024,
         chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Items per commit (the resume unit).")] = 64,
         config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1, tasks: Tasks = None,
         json_out: JsonOut = False, force: Force = False, ray_address: RayAddress = None,

@@ -31,19 +31,10 @@ from synth.cli_common import (
 )
 from synth.teachers.flags import (
     TEACHER_RUNTIME,
-    EngineArgs,
-    GpuMemory,
-    MaxConcurrency,
-    MaxModelLen,
     MaxTokens,
     ModelFlag,
-    Retries,
-    RetryBackoff,
-    Structured,
     TeacherFlag,
     Temperature,
-    Timeout,
-    TopP,
 )
 
 ChunkSize = Annotated[int, typer.Option("--chunk-size", min=1, help="Prompts per commit (the resume unit).")]
@@ -70,10 +61,7 @@ def register(app: typer.Typer) -> None:
         inputs: Annotated[list[Path], typer.Argument(help="Datasets of prompts (records with 'messages').")],
         out: Out,
         teacher: TeacherFlag = "none", model: ModelFlag = None, n: N = 4, seed: Seed = 0,
-        temperature: Temperature = 0.8, top_p: TopP = None, max_tokens: MaxTokens = 1024,
-        max_concurrency: MaxConcurrency = 64, timeout: Timeout = 600.0, retries: Retries = 4,
-        retry_backoff: RetryBackoff = 1.0, structured: Structured = "auto", max_model_len: MaxModelLen = 8192,
-        gpu_memory_utilization: GpuMemory = None, engine_arg: EngineArgs = None,
+        temperature: Temperature = 0.8, max_tokens: MaxTokens = 1024,
         fmt: Format = "parquet", chunk_size: ChunkSize = 64,
         config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1, tasks: Tasks = None,
         json_out: JsonOut = False, force: Force = False, ray_address: RayAddress = None,

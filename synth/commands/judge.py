@@ -40,19 +40,10 @@ from synth.cli_common import (
 )
 from synth.teachers.flags import (
     TEACHER_RUNTIME,
-    EngineArgs,
-    GpuMemory,
-    MaxConcurrency,
-    MaxModelLen,
     MaxTokens,
     ModelFlag,
-    Retries,
-    RetryBackoff,
-    Structured,
     TeacherFlag,
     Temperature,
-    Timeout,
-    TopP,
 )
 
 Inputs = Annotated[list[Path], typer.Argument(help="Candidate responses: records with chat 'messages' ending in the "
@@ -81,10 +72,8 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context, inputs: Inputs, out: Out,
         rubric: RubricFile = None, min_score: MinScore = None, max_chars: MaxChars = 4000,
         rationale_chars: RationaleChars = 400, seed: Seed = 0,
-        teacher: TeacherFlag = "none", model: ModelFlag = None, temperature: Temperature = 0.0, top_p: TopP = None,
-        max_tokens: MaxTokens = 1024, max_concurrency: MaxConcurrency = 64, timeout: Timeout = 600.0,
-        retries: Retries = 4, retry_backoff: RetryBackoff = 1.0, structured: Structured = "auto",
-        max_model_len: MaxModelLen = 8192, gpu_memory_utilization: GpuMemory = None, engine_arg: EngineArgs = None,
+        teacher: TeacherFlag = "none", model: ModelFlag = None, temperature: Temperature = 0.0,
+        max_tokens: MaxTokens = 1024,
         fmt: Format = "parquet",
         chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Candidates per commit.")] = 64,
         config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1, tasks: Tasks = None,
@@ -126,10 +115,8 @@ def register(app: typer.Typer) -> None:
         pairs: Annotated[str, typer.Option("--pairs", help="all: every decisive match becomes a pair | best: only "
                                            "the matches the tournament winner won.")] = "all",
         rubric: RubricFile = None, max_chars: MaxChars = 4000, rationale_chars: RationaleChars = 400, seed: Seed = 0,
-        teacher: TeacherFlag = "none", model: ModelFlag = None, temperature: Temperature = 0.0, top_p: TopP = None,
-        max_tokens: MaxTokens = 1024, max_concurrency: MaxConcurrency = 64, timeout: Timeout = 600.0,
-        retries: Retries = 4, retry_backoff: RetryBackoff = 1.0, structured: Structured = "auto",
-        max_model_len: MaxModelLen = 8192, gpu_memory_utilization: GpuMemory = None, engine_arg: EngineArgs = None,
+        teacher: TeacherFlag = "none", model: ModelFlag = None, temperature: Temperature = 0.0,
+        max_tokens: MaxTokens = 1024,
         fmt: Format = "parquet",
         chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Prompts per commit.")] = 16,
         config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1, tasks: Tasks = None,

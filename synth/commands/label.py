@@ -32,19 +32,10 @@ from synth.cli_common import (
 )
 from synth.teachers.flags import (
     TEACHER_RUNTIME,
-    EngineArgs,
-    GpuMemory,
-    MaxConcurrency,
-    MaxModelLen,
     MaxTokens,
     ModelFlag,
-    Retries,
-    RetryBackoff,
-    Structured,
     TeacherFlag,
     Temperature,
-    Timeout,
-    TopP,
 )
 
 
@@ -60,10 +51,8 @@ def register(app: typer.Typer) -> None:
         review_chars: Annotated[int, typer.Option("--review-chars", min=50, help="llm: characters of each tool "
                                                   "result / reasoning the critic sees (earlier steps: 3x).")] = 2000,
         seed: Seed = 0,
-        teacher: TeacherFlag = "none", model: ModelFlag = None, temperature: Temperature = 0.0, top_p: TopP = None,
-        max_tokens: MaxTokens = 512, max_concurrency: MaxConcurrency = 64, timeout: Timeout = 600.0,
-        retries: Retries = 4, retry_backoff: RetryBackoff = 1.0, structured: Structured = "auto",
-        max_model_len: MaxModelLen = 8192, gpu_memory_utilization: GpuMemory = None, engine_arg: EngineArgs = None,
+        teacher: TeacherFlag = "none", model: ModelFlag = None, temperature: Temperature = 0.0,
+        max_tokens: MaxTokens = 512,
         fmt: Format = "parquet",
         chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Trajectories per commit.")] = 64,
         config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1, tasks: Tasks = None,

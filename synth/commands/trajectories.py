@@ -28,19 +28,10 @@ from synth.cli_common import (
 )
 from synth.teachers.flags import (
     TEACHER_RUNTIME,
-    EngineArgs,
-    GpuMemory,
-    MaxConcurrency,
-    MaxModelLen,
     MaxTokens,
     ModelFlag,
-    Retries,
-    RetryBackoff,
-    Structured,
     TeacherFlag,
     Temperature,
-    Timeout,
-    TopP,
 )
 
 Opt = typer.Option
@@ -78,10 +69,8 @@ def register_generate(app: typer.Typer) -> None:
         constrain_calls: Annotated[bool, Opt("--constrain-calls", help="vLLM teachers: regex-constrain every turn to "
                                              "one well-formed call or an answer (small or untrained models).")] = False,
         seed: Seed = 0,
-        teacher: TeacherFlag = "none", model: ModelFlag = None, temperature: Temperature = 0.7, top_p: TopP = None,
-        max_tokens: MaxTokens = 1024, max_concurrency: MaxConcurrency = 64, timeout: Timeout = 600.0,
-        retries: Retries = 4, retry_backoff: RetryBackoff = 1.0, structured: Structured = "auto",
-        max_model_len: MaxModelLen = 8192, gpu_memory_utilization: GpuMemory = None, engine_arg: EngineArgs = None,
+        teacher: TeacherFlag = "none", model: ModelFlag = None, temperature: Temperature = 0.7,
+        max_tokens: MaxTokens = 1024,
         fmt: Format = "parquet",
         chunk_size: Annotated[int, Opt("--chunk-size", min=1, help="Tasks per commit (the resume unit).")] = 16,
         config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1,

@@ -1,21 +1,21 @@
 """The teacher flags every teacher-using command shares, and the builder that turns them into a Teacher.
 
-In a command signature (Typer needs each parameter spelled out; these aliases keep them identical):
+A command declares what differs between commands (aliases below keep the spelling identical):
 
     teacher: TeacherFlag = "none", model: ModelFlag = None, temperature: Temperature = 0.7,
-    top_p: TopP = None, max_tokens: MaxTokens = 1024, max_concurrency: MaxConcurrency = 64,
-    timeout: Timeout = 600.0, retries: Retries = 4, retry_backoff: RetryBackoff = 1.0,
-    structured: Structured = "auto", max_model_len: MaxModelLen = 8192,
-    gpu_memory_utilization: GpuMemory = None, engine_arg: EngineArgs = None,
+    max_tokens: MaxTokens = 1024,
 
 then `teacher = teacher_from_params(params)` and `shaping_config(params, *TEACHER_RUNTIME)`.
 This module stays light (typer only): synth.cli imports command modules at start-up.
 
-Budget flags (`--dry-run --pilot --price --max-tokens-total --max-cost`) need no line in a command:
-`@synth_command` appends them to every command that has a `teacher` parameter (`inject_budget_flags`) and
-holds their values for the invocation; `teacher_from_params` puts the caps on the Teacher (so
-`teacher_job` enforces them in every task) and `cli_common.runtime` the dry run on the Runtime (so
-`run_job` projects instead of running). A command may also declare them itself; its values then win.
+Everything else needs no line in a command: `@synth_command` appends the engine flags (ENGINE_FLAGS:
+--top-p, --max-concurrency, --timeout, --retries, --structured, --max-model-len, ...) and the budget flags
+(BUDGET_FLAGS: --dry-run --pilot --price --max-tokens-total --max-cost) to every command that has a
+`teacher` parameter (`inject_teacher_flags`), and holds their values for the invocation.
+`teacher_from_params` and `cli_common.shaping_config` read the engine flags from there, `teacher_from_params`
+puts the caps on the Teacher (so `teacher_job` enforces them in every task) and `cli_common.runtime` the dry
+run on the Runtime (so `run_job` projects instead of running). A command that wants another default
+declares the flag itself; its value then wins.
 """
 
 from __future__ import annotations
@@ -68,20 +68,25 @@ MaxTokensTotal = Annotated[int | None, typer.Option("--max-tokens-total", min=1,
 MaxCost = Annotated[float | None, typer.Option("--max-cost", min=0.0, metavar="USD", help="Like --max-tokens-total, "
                                                   "in USD at --price.")]
 
-# name -> (annotation, default) of the budget flags every teacher command gets (see inject_budget_flags)
+# name -> (annotation, default) of the flags every teacher command gets (see inject_teacher_flags)
+ENGINE_FLAGS: dict[str, tuple] = {
+    "top_p": (TopP, None), "max_concurrency": (MaxConcurrency, 64), "timeout": (Timeout, 600.0),
+    "retries": (Retries, 4), "retry_backoff": (RetryBackoff, 1.0), "structured": (Structured, "auto"),
+    "max_model_len": (MaxModelLen, 8192), "gpu_memory_utilization": (GpuMemory, None), "engine_arg": (EngineArgs, None)}
 BUDGET_FLAGS: dict[str, tuple] = {"dry_run": (DryRun, False), "pilot": (Pilot, 0), "price": (PriceFlag, None),
                                   "max_tokens_total": (MaxTokensTotal, None), "max_cost": (MaxCost, None)}
+SHARED_FLAGS: dict[str, tuple] = {**ENGINE_FLAGS, **BUDGET_FLAGS}
 
 # Flags that change how a run goes, never what it produces: kept out of the config hash. Caps above all:
 # raising a cap to resume a capped run must not count as a config change.
 TEACHER_RUNTIME = ("max_concurrency", "timeout", "retries", "retry_backoff", "max_model_len",
                    "gpu_memory_utilization", "engine_arg", *BUDGET_FLAGS)
 
-_INVOCATION: ContextVar[dict | None] = ContextVar("synth_budget_flags", default=None)
+_INVOCATION: ContextVar[dict | None] = ContextVar("synth_teacher_flags", default=None)
 
 
-def inject_budget_flags(fn: Callable) -> tuple[inspect.Signature, dict] | None:
-    """For a teacher command (a `teacher` parameter): its signature with the budget flags it does not
+def inject_teacher_flags(fn: Callable) -> tuple[inspect.Signature, dict] | None:
+    """For a teacher command (a `teacher` parameter): its signature with the shared flags it does not
     declare itself appended, and their annotations. None for other commands."""
     try:
         signature = inspect.signature(fn, eval_str=True)
@@ -89,7 +94,7 @@ def inject_budget_flags(fn: Callable) -> tuple[inspect.Signature, dict] | None:
         return None
     if "teacher" not in signature.parameters:
         return None
-    extra = {name: flag for name, flag in BUDGET_FLAGS.items() if name not in signature.parameters}
+    extra = {name: flag for name, flag in SHARED_FLAGS.items() if name not in signature.parameters}
     added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
              for name, (annotation, default) in extra.items()]
     params = list(signature.parameters.values())
@@ -97,8 +102,8 @@ def inject_budget_flags(fn: Callable) -> tuple[inspect.Signature, dict] | None:
 
 
 @contextmanager
-def budget_invocation(values: dict) -> Iterator[None]:
-    """Hold the injected budget flags of one command invocation (read by budget_flags)."""
+def teacher_invocation(values: dict) -> Iterator[None]:
+    """Hold the injected flags of one command invocation (read by budget_flags and engine_flags)."""
     token = _INVOCATION.set(dict(values))
     try:
         yield
@@ -106,11 +111,21 @@ def budget_invocation(values: dict) -> Iterator[None]:
         _INVOCATION.reset(token)
 
 
-def budget_flags(params: dict) -> dict:
-    """The budget flags of this invocation: injected values, overridden by any the command declares."""
-    found = dict(_INVOCATION.get() or {})
-    found.update({k: params[k] for k in BUDGET_FLAGS if k in params})
+def _invocation_flags(names: dict, params: dict) -> dict:
+    """Injected values of `names` for this invocation, overridden by any the command declares itself."""
+    found = {k: v for k, v in (_INVOCATION.get() or {}).items() if k in names}
+    found.update({k: params[k] for k in names if k in params})
     return found
+
+
+def budget_flags(params: dict) -> dict:
+    """The budget flags of this invocation (never part of `params`: they are runtime-only)."""
+    return _invocation_flags(BUDGET_FLAGS, params)
+
+
+def engine_flags(params: dict) -> dict:
+    """The engine flags of this invocation: part of what a teacher command is configured with."""
+    return _invocation_flags(ENGINE_FLAGS, params)
 
 
 def budget_from_params(params: dict):
@@ -126,6 +141,7 @@ def teacher_from_params(params: dict, *, allow_none: bool = True):
     from synth.teachers.config import STRUCTURED, Teacher, TeacherOptions
     from synth.teachers.spec import parse_spec
 
+    params = {**params, **engine_flags(params)}  # the injected engine flags too
     spec = parse_spec(params.get("teacher"), params.get("model"))
     if spec.kind == "none" and not allow_none:
         raise UserError("this command needs a teacher: --teacher vllm:MODEL_PATH or openai:URL --model NAME")
