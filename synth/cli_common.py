@@ -30,7 +30,7 @@ Executor = Annotated[str, typer.Option("--executor", help="local | ray | slurm (
 Workers = Annotated[int, typer.Option("--workers", min=1, help="Tasks run at the same time.")]
 Tasks = Annotated[int | None, typer.Option("--tasks", min=1, help="Output shards / datatrove tasks (default: --workers; fixed by the first run).")]
 JsonOut = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")]
-Force = Annotated[bool, typer.Option("--force", help="Resume even though the resolved config changed.")]
+Force = Annotated[bool, typer.Option("--force", help="Start --out again from scratch (the old one moves to OUT.old-*).")]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed; same inputs + seed give identical output.")]
 RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster to join (default: start a local one).")]
 SlurmPartition = Annotated[str | None, typer.Option("--slurm-partition", help="Slurm partition (with --executor slurm).")]

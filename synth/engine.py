@@ -4,7 +4,7 @@
                                                                          └─▶ OUT/manifest.json (finalize)
 
 A command builds a `Job` (what to compute) and the CLI a `Runtime` (where/how to run it). `run_job`
-refuses an --out made with another resolved config (unless --force), skips finished work, runs the
+refuses an --out made with another resolved config (--force starts it again from scratch), skips finished work, runs the
 pipeline on the chosen datatrove executor with a progress bar, and writes the manifest once every task
 has finished. Re-running the same command on the same --out resumes.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from synth import manifest as mf
-from synth import schemas, state
+from synth import rerun, schemas, state
 from synth.dataset import STATE, data_files, expand, iter_rows, require_new_or_dataset
 from synth.errors import EXIT_CAPPED, ConfigChangedError, InputError, UserError
 
@@ -115,17 +115,18 @@ def scan_inputs(inputs: list[str], kind: str | None) -> list[dict]:
     return found
 
 
-def _check_owner(out: Path, job: Job, digest: str, force: bool) -> dict | None:
-    """The existing state of --out, after refusing a config change unless --force."""
+def _check_owner(out: Path, job: Job, digest: str, rt: Runtime, inputs: list[dict]) -> dict | None:
+    """The existing state of --out: refused on a config change (naming the flags that differ), or moved
+    aside to OUT.old-* by --force so the run starts from scratch (never on a dry run, which writes nothing)."""
     previous = state.read_json(out / STATE / "state.json")
     if previous is None:
         return None
     if previous.get("command") != job.command:
         raise UserError(f"{out}: --out holds output of 'synth {previous.get('command')}', not 'synth {job.command}'")
-    if previous.get("config_hash") != digest and not force:
-        raise ConfigChangedError(
-            f"{out}: made with a different config (hash {previous.get('config_hash')} != {digest}); "
-            "use --force to resume anyway, or another --out")
+    if rt.force and not rt.dry_run:
+        return rerun.start_afresh(out)
+    if previous.get("config_hash") != digest:
+        raise rerun.refuse_changed(out, previous, rerun.recorded(job.config), inputs, digest)
     return previous
 
 
@@ -217,7 +218,7 @@ def run_job(job: Job, rt: Runtime) -> dict:
     started = time.time()
     inputs = scan_inputs(job.inputs, job.input_kind)
     digest = mf.config_hash(job.command, job.kind, job.config, [i["hash"] for i in inputs])
-    previous = _check_owner(out, job, digest, rt.force)
+    previous = _check_owner(out, job, digest, rt, inputs)
     total = job.items if job.make_item is not None else sum(i["records"] for i in inputs)
     # Task count and chunk size fix which items land in which shard: the first run's values stay.
     tasks = (previous or {}).get("tasks") or max(1, min(rt.tasks or rt.workers, total or 1))
@@ -239,7 +240,7 @@ def _run_locked(job: Job, rt: Runtime, out: Path, inputs: list[dict], digest: st
     state.clear_stopped(out, out / STATE / "logs" / "completions")  # tasks stopped by a cap run again
     state.write_json_atomic(out / STATE / "state.json", {
         "command": job.command, "kind": job.kind, "config_hash": digest, "tasks": tasks, "chunk_size": job.chunk_size,
-        "started": (previous or {}).get("started") or _now()})
+        **rerun.state_fields(job.config, inputs), "started": (previous or {}).get("started") or _now()})
 
     from synth.writer import DatasetWriter
 

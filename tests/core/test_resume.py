@@ -70,7 +70,7 @@ def test_changed_config_is_refused_unless_forced(tmp_path):
     out = tmp_path / "out"
     assert synth("import", str(src), "--kind", "trajectory", "--out", str(out)).returncode == 0
     res = synth("import", str(src), "--kind", "generic", "--out", str(out))
-    assert res.returncode == 2 and "made with a different config" in res.stderr and "--force" in res.stderr
+    assert res.returncode == 2 and "made with other settings (--kind trajectory -> generic)" in res.stderr and "--force" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
     assert synth("import", str(src), "--kind", "trajectory", "--out", str(out)).returncode == 0  # same config: no-op
     assert len(_ids(out)) == 20

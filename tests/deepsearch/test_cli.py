@@ -74,7 +74,7 @@ def test_rerun_resumes_and_a_changed_config_is_refused(run, foldoc_corpus):
     assert json.loads((out / "manifest.json").read_text())["output_hash"] == json.loads(before)["output_hash"]
     res = synth("generate", "deepsearch", "--corpus", str(foldoc_corpus), "--out", str(out), "--num", "10",
                 "--seed", "8")
-    assert res.returncode == 2 and "different config" in res.stderr
+    assert res.returncode == 2 and "--seed 7 -> 8" in res.stderr
 
 
 @pytest.mark.parametrize("flags, message", [
