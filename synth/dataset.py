@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from synth import schemas
+from synth import kinds, schemas
 from synth.errors import InputError, UserError
 
 DATA, REJECTS, STATE, MANIFEST = "data", "rejects", ".synth", "manifest.json"
@@ -84,7 +84,10 @@ def expand(path: str | Path) -> list[tuple[Path, str | None]]:
 def iter_rows(paths: list[str | Path], kind: str | None = None) -> Iterator[Row]:
     """Every record of every input, validated against `kind` when given (InputError on the first bad one)."""
     for path in paths:
-        for file, stored_kind in expand(path):
+        files = expand(path)
+        if kind and files and (wrong := kinds.stored_mismatch(str(path), files[0][1], kind)):
+            raise wrong  # before the first record: the dataset says what it is
+        for file, stored_kind in files:
             for row in _iter_file(file, stored_kind):
                 if kind:
                     _check(row, kind)
@@ -100,7 +103,7 @@ def read_records(paths: list[str | Path], kind: str | None = None) -> Iterator[d
 def _check(row: Row, kind: str) -> None:
     error = schemas.first_error(row.record, kind)
     if error:
-        raise InputError(row.path, row.row, error[1], field=error[0])
+        raise kinds.record_mismatch(row.path, row.row, row.record, kind, error)
 
 
 def _iter_file(file: Path, stored_kind: str | None) -> Iterator[Row]:
