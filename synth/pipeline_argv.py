@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from synth.errors import UserError
-from synth.pipeline_file import Pipeline, PipelineError, Stage, resolve
+from synth.pipeline_file import Pipeline, PipelineError, Stage, did_you_mean, resolve
 
 # Flags that choose how a command runs, not what it makes (cli_common.RUNTIME_PARAMS without `out` and
 # `config`: a config file's content shapes the output). Changing them never invalidates the cache. The budget
@@ -147,7 +147,8 @@ def _known(pipeline: Pipeline, stage: Stage, command, outs: dict, out: Path | No
         param = by_key.get(key.lstrip("-").replace("-", "_"))
         if param is None:
             names = sorted(_flag_name(p) for p in command.params if p.name != "out")
-            raise err(f"'{stage.title}' has no flag '{key}' (flags: {', '.join(names)})")
+            hint = did_you_mean(key.lstrip("-").replace("_", "-"), [n.lstrip("-") for n in names])
+            raise err(f"'{stage.title}' has no flag '{key}'{hint} (flags: {', '.join(names)})")
         if _is_argument(param):
             named_args[param.name] = value
             continue
@@ -236,9 +237,11 @@ def _absolute(base: Path, value: Any) -> Any:
     return value
 
 
-def require_available(plans: list[Plan]) -> None:
+def require_available(path: Path, plans: list[Plan]) -> None:
+    """Every stage names a command of this install (checked on --dry-run too: a typo fails before any run)."""
     missing = [p for p in plans if not p.available]
     if missing:
-        first = missing[0]
-        raise UserError(f"stage '{first.stage.name}': '{first.stage.title}' is not a command of this synth install "
-                        f"(available: {', '.join(available_commands())}); --dry-run shows the plan without it")
+        first, known = missing[0], available_commands()
+        hint = did_you_mean(first.stage.title, [f"synth {c}" for c in known])
+        raise UserError(f"{path}: stage '{first.stage.name}': '{first.stage.title}' is not a synth command{hint} "
+                        f"(commands: {', '.join(known)})")

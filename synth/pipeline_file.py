@@ -77,6 +77,14 @@ class Pipeline:
         return self.workdir / ".synth-run.json"
 
 
+def did_you_mean(word: str, choices) -> str:
+    """' (did you mean 'x'?)' for the closest choice to a misspelt name, or '' when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 def load(path: Path, workdir: Path | None = None) -> Pipeline:
     """Parse, check and order a pipeline file; `workdir` (e.g. from --workdir) overrides the file's."""
     path = Path(path).resolve()
@@ -84,7 +92,8 @@ def load(path: Path, workdir: Path | None = None) -> Pipeline:
     err = _reporter(path)
     unknown = sorted(set(data) - TOP_KEYS)
     if unknown:
-        raise err(f"unknown top-level key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(TOP_KEYS))})")
+        raise err(f"unknown top-level key(s) {', '.join(unknown)}{did_you_mean(unknown[0], TOP_KEYS)} "
+                  f"(allowed: {', '.join(sorted(TOP_KEYS))})")
     variables = data.get("vars") or {}
     if not isinstance(variables, dict):
         raise err("'vars' must be a mapping of names to values")
@@ -100,7 +109,8 @@ def load(path: Path, workdir: Path | None = None) -> Pipeline:
         for dep in stage.deps:
             if dep not in stages:
                 where = "after" if dep in stage.after and dep not in stage.needs else f"${{stages.{dep}.out}}"
-                raise err(f"stage '{stage.name}': unknown stage '{dep}' in {where} (stages: {', '.join(stages)})")
+                raise err(f"stage '{stage.name}': unknown stage '{dep}' in {where}{did_you_mean(dep, stages)} "
+                          f"(stages: {', '.join(stages)})")
     chosen = Path(workdir).resolve() if workdir else _path(base, data.get("workdir") or f"runs/{path.stem}",
                                                               variables, err, "workdir")
     return Pipeline(path=path, base=base, workdir=chosen, vars=variables, stages=stages, order=_order(stages, err))
@@ -137,7 +147,8 @@ def _stage(name: str, spec: Any, variables: dict, base: Path, err) -> Stage:
         raise err(f"stage '{name}': must be a mapping with 'command' (and 'args', 'flags', 'out', 'after')")
     unknown = sorted(set(spec) - STAGE_KEYS)
     if unknown:
-        raise err(f"stage '{name}': unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(STAGE_KEYS))})")
+        raise err(f"stage '{name}': unknown key(s) {', '.join(unknown)}{did_you_mean(unknown[0], STAGE_KEYS)} "
+                  f"(allowed: {', '.join(sorted(STAGE_KEYS))})")
     command = spec.get("command")
     words = command.split() if isinstance(command, str) else []
     words = words[1:] if words[:1] == ["synth"] else words
@@ -213,7 +224,8 @@ def _var(ref: str, variables: dict, err, where: str) -> Any:
                   "(no environment variables, no shell)")
     if match.group(1) not in variables:
         known = ", ".join(variables) or "none defined"
-        raise err(f"{where}: unknown var '{match.group(1)}' in ${{{ref}}} (vars: {known})")
+        raise err(f"{where}: unknown var '{match.group(1)}' in ${{{ref}}}{did_you_mean(match.group(1), variables)} "
+                  f"(vars: {known})")
     return variables[match.group(1)]
 
 
@@ -278,7 +290,8 @@ def select(pipeline: Pipeline, only: list[str], start: str | None) -> set[str]:
     """The stages to consider this run: all, `--only` ones, or `--from` one and its downstream."""
     for name in [*only, *([start] if start else [])]:
         if name not in pipeline.stages:
-            raise PipelineError(f"{pipeline.path}: no stage '{name}' (stages: {', '.join(pipeline.stages)})")
+            raise PipelineError(f"{pipeline.path}: no stage '{name}'{did_you_mean(name, pipeline.stages)} "
+                                f"(stages: {', '.join(pipeline.stages)})")
     if only and start:
         raise PipelineError("use --only or --from, not both")
     if only:

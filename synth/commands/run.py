@@ -50,9 +50,9 @@ def register(app: typer.Typer) -> None:
         selected = select(pl, only or [], start)
         outs = pa.outputs(pl)
         plans = {name: pa.plan(pl, pl.stages[name], outs) for name in pl.order}  # checks every stage first
+        pa.require_available(pl.path, [plans[n] for n in pl.order])
         if dry_run:
             return _dry_run(pl, plans, selected, json_out)
-        pa.require_available([plans[n] for n in pl.order if n in selected])
         _require_upstream(pl, selected, outs)
         from synth.pipeline_cache import workdir_lock
 
@@ -166,7 +166,7 @@ def _dry_run(pl, plans: dict, selected: set[str], json_mode: bool):
         plan = plans[name]
         if name not in selected:
             status = "skipped"
-        elif any(dep in will_run for dep in plan.stage.needs) or not plan.available:
+        elif any(dep in will_run for dep in plan.stage.needs):
             status = "will run"
         else:
             inputs = pc.hash_paths(pc.input_paths(pl, plan), run_state)
@@ -175,12 +175,11 @@ def _dry_run(pl, plans: dict, selected: set[str], json_mode: bool):
         if status.startswith("will"):
             will_run.add(name)
         rows.append({"name": name, "status": status, "command": plan.shell, "argv": ["synth", *plan.argv],
-                     "out": plan.out and str(plan.out), "available": plan.available, "needs": plan.stage.deps})
+                     "out": plan.out and str(plan.out), "needs": plan.stage.deps})
     if json_mode:
         return {"pipeline": str(pl.path), "workdir": str(pl.workdir), "dry_run": True, "stages": rows}
     for row in rows:
-        note = "" if row["available"] else ", not in this install yet"
-        typer.echo(f"# {row['name']} ({row['status']}{note})")
+        typer.echo(f"# {row['name']} ({row['status']})")
         typer.echo(row["command"])
     return None
 

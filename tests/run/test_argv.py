@@ -49,7 +49,7 @@ def test_cache_key_ignores_runtime_flags_and_the_workdir(tmp_path):
 
 
 @pytest.mark.parametrize("stage, message", [
-    ({"command": "import", "args": ["x"], "flags": {"kindd": "x"}}, "'synth import' has no flag 'kindd' (flags: "),
+    ({"command": "import", "args": ["x"], "flags": {"kindd": "x"}}, "'synth import' has no flag 'kindd' (did you mean 'kind'?) (flags: "),
     ({"command": "import", "args": ["x"], "flags": {"chunk-size": "many"}}, "Invalid value for '--chunk-size'"),
     ({"command": "import"}, "Missing argument"),
     ({"command": "import", "args": ["x"], "flags": {"inputs": "y"}}, "either as 'args' or by name"),

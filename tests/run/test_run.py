@@ -195,7 +195,7 @@ def test_unavailable_commands_bad_flags_and_a_busy_workdir_are_refused_up_front(
     spec["stages"]["later"] = {"command": "generate nothing", "args": ["${stages.second.out}"]}
     path = write_pipeline(tmp_path / "p.yaml", spec)
     res = synth("run", str(path))
-    assert res.returncode == 2 and "stage 'later': 'synth generate nothing' is not a command" in res.stderr
+    assert res.returncode == 2 and "stage 'later': 'synth generate nothing' is not a synth command" in res.stderr
     assert not (tmp_path / "runs").exists()  # refused before the first stage ran
 
     spec = chain()
