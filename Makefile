@@ -12,7 +12,8 @@ demo: setup
 	.venv/bin/synth generate deepsearch --corpus $(RUNS)/foldoc --num 200 --seed 0 --teacher none --out $(RUNS)/deepsearch
 	.venv/bin/synth validate $(RUNS)/deepsearch
 
-# The default test run: every test that needs neither a GPU nor minutes of CPU (~10 min on 2 idle cores).
+# The default test run: every test that needs neither a GPU nor minutes of CPU (~5 min on 2 idle cores,
+# 20+ on a shared box; see README).
 test: setup
 	.venv/bin/python -m pytest -m "not gpu and not slow" -q
 

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import typer
 
+from synth.help import FLOW, PipelineGroup, add_version_option
+
 app = typer.Typer(
     name="synth",
     help="Teacher models in, verified training data and a trained model out.",
+    epilog=FLOW,
+    cls=PipelineGroup,  # commands listed in pipeline order, under section titles (synth/help.py)
+    rich_markup_mode=None,  # click's plain help: fits 80 columns, never cuts a flag name
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+add_version_option(app)
 
 # Command groups (sub-apps) are created here so command modules can attach to them.
 GROUPS: dict[str, typer.Typer] = {}
@@ -25,7 +31,7 @@ GROUPS: dict[str, typer.Typer] = {}
 def group(name: str, help: str) -> typer.Typer:
     """The sub-app `synth NAME ...`, created and mounted on first use."""
     if name not in GROUPS:
-        GROUPS[name] = typer.Typer(help=help, no_args_is_help=True)
+        GROUPS[name] = typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None)
         app.add_typer(GROUPS[name], name=name)
     return GROUPS[name]
 

@@ -10,13 +10,14 @@ Multi-GPU: `torchrun --nproc-per-node N -m synth.trainers --data ... --out ...` 
 from __future__ import annotations
 
 import inspect
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from synth.cli_common import ConfigFile, JsonOut, synth_command
+from synth.help import SectionedCommand
 from synth.trainers.config import TrainConfig
 
 HELP = ("Train a model: sft (per-message loss flags + weights, packed), dpo, rm (Bradley-Terry), or grpo (RL: "
@@ -26,13 +27,53 @@ _TYPES = {"list[str]": list[str] | None, "list[float]": list[float] | None, "boo
           "str": str | None, "str | None": str | None}
 
 
+# `train --help` in sections, by mode (synth.help.SectionedCommand). A field's help that starts "grpo" or
+# "dpo/rm" puts it in that mode's section; the rest are listed here; a new field lands in "Other options".
+SECTIONS = {
+    "Data and model (every mode)": ("data", "out", "mode", "model", "from_config", "tokenizer", "chat_template",
+                                    "seq_len"),
+    "Optimization": ("batch_tokens", "grad_accum", "lr", "min_lr_ratio", "warmup", "weight_decay", "betas",
+                     "max_grad_norm", "steps", "epochs", "seed"),
+    "Evaluation, checkpoints and progress": ("eval_fraction", "eval_every", "save_every", "checkpoint_at_end",
+                                             "resume", "force", "log_every", "report_to", "save_dtype"),
+    "Speed and memory": ("attention", "compile", "activation_checkpointing", "precision", "loss_chunk",
+                         "peak_tflops", "mfu_context", "device", "workers"),
+}
+MODE_SECTIONS = (("DPO temperature", "DPO and reward model (--mode dpo | rm)"),
+                 ("grpo search", "GRPO search agents (--mode grpo --task search)"),
+                 ("grpo", "GRPO (--mode grpo)"), ("dpo/rm", "DPO and reward model (--mode dpo | rm)"))
+REQUIRED = ("data", "out")
+
+
+def section(f) -> str:
+    text = f.metadata.get("help", "")
+    for prefix, title in MODE_SECTIONS:
+        if text.startswith(prefix):
+            return title
+    return next((title for title, names in SECTIONS.items() if f.name in names), "Other options")
+
+
+def _shown_default(f, flag: str) -> str:
+    """The dataclass default as help shows it (options default to None so --config files can fill them)."""
+    value = f.default_factory() if f.default_factory is not MISSING else f.default
+    if f.name in REQUIRED:
+        return "  [required]"
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        value = flag if value else f"--no-{flag[2:]}"
+    return f"  [default: {' '.join(map(str, value)) if isinstance(value, list) else value}]"
+
+
 def _option(f) -> inspect.Parameter:
     flag = "--" + f.name.replace("_", "-")
     kind = str(f.type)
     names = [f"{flag}/--no-{flag[2:]}"] if "bool" in kind else [flag]
     if f.name == "out":
         names = ["--out", "-o"]
-    annotation = Annotated[_TYPES[kind], typer.Option(*names, help=f.metadata.get("help", ""))]
+    text = f.metadata.get("help", "") + _shown_default(f, flag)
+    option = typer.Option(*names, help=text, show_default=False, rich_help_panel=section(f))
+    annotation = Annotated[_TYPES[kind], option]
     return inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
 
 
@@ -55,11 +96,13 @@ def register(app: typer.Typer) -> None:
     params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
               inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ConfigFile),
               inspect.Parameter("json_out", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOut)]
-    params += [_option(f) for f in fields(TrainConfig)]
+    order = [*SECTIONS, *(title for _, title in MODE_SECTIONS[::-1])]  # every mode, then dpo/rm, grpo, search
+    by_section = sorted(fields(TrainConfig), key=lambda f: order.index(s) if (s := section(f)) in order else 4)
+    params += [_option(f) for f in by_section]
 
     def train(ctx: typer.Context, **kwargs) -> dict:
         return _train(ctx, **kwargs)
 
     train.__signature__ = inspect.Signature(params)
     train.__doc__ = HELP
-    app.command("train", help=HELP)(synth_command(train))
+    app.command("train", help=HELP, cls=SectionedCommand)(synth_command(train))
