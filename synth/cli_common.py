@@ -36,10 +36,12 @@ RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray clust
 SlurmPartition = Annotated[str | None, typer.Option("--slurm-partition", help="Slurm partition (with --executor slurm).")]
 SlurmTime = Annotated[str | None, typer.Option("--slurm-time", help="Slurm time limit, e.g. 04:00:00.")]
 Format = Annotated[str, typer.Option("--format", help="Output shard format: parquet | jsonl.")]
+ReportTo = Annotated[str, typer.Option("--report-to", help="Also send the metrics to none | tensorboard | wandb "
+                                       "(comma list; needs the package). OUT/metrics.jsonl is always written.")]
 
 # Parameters that choose *how* to run, not *what* comes out: never part of the config hash.
 RUNTIME_PARAMS = {"ctx", "out", "config", "executor", "workers", "tasks", "json_out", "force", "ray_address",
-                  "slurm_partition", "slurm_time", "dry_run", "chunk_size"}
+                  "slurm_partition", "slurm_time", "dry_run", "chunk_size", "report_to"}
 
 
 def check_format(fmt: str) -> None:

@@ -28,7 +28,7 @@ from synth.pipeline_file import Pipeline, PipelineError, Stage, did_you_mean, re
 # `config`: a config file's content shapes the output). Changing them never invalidates the cache. The budget
 # flags are here too: raising the cap of a capped stage must resume it, not delete its finished work.
 RUNTIME = {"executor", "workers", "tasks", "json_out", "force", "ray_address", "slurm_partition", "slurm_time",
-           "dry_run", "chunk_size", "max_tokens_total", "max_cost", "price", "pilot"}
+           "dry_run", "chunk_size", "max_tokens_total", "max_cost", "price", "pilot", "report_to"}
 
 
 @dataclass

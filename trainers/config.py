@@ -66,6 +66,8 @@ class TrainConfig:
     save_dtype: str = _f("bf16", "dtype of the saved model weights: bf16 | fp32.")
     device: str = _f("auto", "auto | cpu | cuda.")
     workers: int = _f(1, "Processes for chat-template rendering.")
+    report_to: str = _f("none", "Also send metrics to none | tensorboard | wandb (comma list; OUT/tensorboard/, "
+                        "OUT/wandb/); needs that package installed. OUT/metrics.jsonl is always written.")
     # -- grpo (trainers/rl/): rollouts from the current policy, group-relative advantages ------------------
     task: str = _f("auto", "grpo: code (code_problem records) | search (rl_task records, agent rollouts) | "
                    "prompts (records with `prompt` + --reward) | auto (from the dataset kind).")

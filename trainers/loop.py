@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch._dynamo
-from synth.trainers import checkpoint, packing
+from synth.trainers import checkpoint, packing, progress
 from synth.trainers.dist import Env, all_reduce_sum
 from synth.trainers.model import Batch
 from synth.trainers.render import Sample
@@ -180,7 +180,7 @@ def train(job: Job, out: Path) -> dict[str, Any]:
     found = checkpoint.latest(out) if cfg.resume else None
     if found is not None:
         start = checkpoint.load(found, job.model, optimizer)["step"]
-    log = Log.resumed(out, start, env.main)
+    log = progress.track(Log.resumed(out, start, env.main), cfg, out, start, len(steps), env.main)  # bar, metrics.jsonl
     lengths = [item_length(job, it) for it in job.items]
     history: list[dict] = []
     job.model.train()

@@ -32,7 +32,7 @@ from synth.trainers.render import ChatRenderer
 
 from synth.errors import ConfigChangedError, UserError
 
-HASH_EXCLUDED = ("out", "resume", "force", "workers", "save_every", "log_every", "eval_every", "device")
+HASH_EXCLUDED = ("out", "resume", "force", "workers", "save_every", "log_every", "eval_every", "device", "report_to")
 
 
 def _config_hash(cfg) -> tuple[str, list[dict]]:

@@ -24,6 +24,7 @@ from synth.cli_common import (
     JsonOut,
     Out,
     RayAddress,
+    ReportTo,
     Seed,
     SlurmPartition,
     SlurmTime,
@@ -50,12 +51,17 @@ Shards = Annotated[int | None, Opt("--shards", min=1, help="Output shards / data
                                    "fixed by the first run). --tasks names the input tasks here.")]
 
 
-def _finish(summary: dict, out: Path, json_out: bool) -> dict:
-    """The run summary plus the eval numbers from the manifest (flattened for the human table)."""
+def _finish(summary: dict, out: Path, json_out: bool, report_to: str = "none") -> dict:
+    """The run summary plus the eval numbers from the manifest (flattened for the human table); a complete
+    run's numbers also go to OUT/metrics.jsonl and the --report-to trackers."""
+    from synth import tracking
     from synth.dataset import read_manifest
     from synth.pipelines.eval.summary import human
 
-    stats = (read_manifest(out) or {}).get("stats") or {}
+    manifest = read_manifest(out) or {}
+    stats = manifest.get("stats") or {}
+    if summary.get("status") == "complete":
+        tracking.report_final(out, stats, report_to, manifest.get("config") or {})
     return {**summary, "results": stats} if json_out else {**summary, **human(stats)}
 
 
@@ -88,17 +94,19 @@ def register(app: typer.Typer) -> None:
         chunk_size: Annotated[int, Opt("--chunk-size", min=1, help="Tasks per commit (the resume unit).")] = 16,
         config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1, shards: Shards = None,
         json_out: JsonOut = False, force: Force = False, ray_address: RayAddress = None,
-        slurm_partition: SlurmPartition = None, slurm_time: SlurmTime = None,
+        slurm_partition: SlurmPartition = None, slurm_time: SlurmTime = None, report_to: ReportTo = "none",
     ):
         """Run a model as a deep-search agent on held-out tasks: accuracy, tool calls, turns, per tier."""
         params = dict(locals())  # first statement: exactly the (config-merged) flags
+        from synth import tracking
         from synth.engine import run_job
         from synth.pipelines.eval.build import deepsearch_job
 
         check_format(fmt)
+        tracking.parse(report_to)
         job = deepsearch_job(params, {**shaping_config(params, *TEACHER_RUNTIME, "shards"),
                                       "tasks": [str(p) for p in tasks]})
-        return _finish(run_job(job, runtime({**params, "tasks": shards})), out, json_out)
+        return _finish(run_job(job, runtime({**params, "tasks": shards})), out, json_out, report_to)
 
     @app.command("code")
     @synth_command
@@ -123,14 +131,16 @@ def register(app: typer.Typer) -> None:
         chunk_size: Annotated[int, Opt("--chunk-size", min=1, help="Problems per commit (the resume unit).")] = 16,
         config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1, shards: Shards = None,
         json_out: JsonOut = False, force: Force = False, ray_address: RayAddress = None,
-        slurm_partition: SlurmPartition = None, slurm_time: SlurmTime = None,
+        slurm_partition: SlurmPartition = None, slurm_time: SlurmTime = None, report_to: ReportTo = "none",
     ):
         """Score a model's answers to held-out code problems: pass@1 and the gated time reward."""
         params = dict(locals())
+        from synth import tracking
         from synth.engine import run_job
         from synth.pipelines.eval.build import code_job
 
         check_format(fmt)
+        tracking.parse(report_to)
         job = code_job(params, {**shaping_config(params, *TEACHER_RUNTIME, "shards", "sandbox", "sandbox_workers"),
                                 "problems": [str(p) for p in problems]})
-        return _finish(run_job(job, runtime({**params, "tasks": shards})), out, json_out)
+        return _finish(run_job(job, runtime({**params, "tasks": shards})), out, json_out, report_to)

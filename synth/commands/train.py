@@ -78,11 +78,13 @@ def _option(f) -> inspect.Parameter:
 
 
 def _train(ctx: typer.Context, **params) -> dict:
+    from synth import tracking
     from synth.trainers import run_train
     from synth.trainers.config import from_dict
 
     known = {f.name for f in fields(TrainConfig)}
     values = {k: (str(v) if isinstance(v, Path) else v) for k, v in params.items() if k in known and v is not None}
+    tracking.parse(values.get("report_to"))  # an unknown or uninstalled tracker: exit 2 before any work
     manifest = run_train(from_dict(values))
     stats = manifest.get("stats", {})
     final = stats.get("final") or {}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from synth.dataset import read_manifest, read_records
 from synth.teachers.session import derive_seed
 from tests.core.helpers import synth, write_jsonl
@@ -47,12 +49,18 @@ def run_eval(tiny_eval, fake_openai, out, *extra: str):
 def test_exact_verdicts_counts_and_tiers(tiny_eval, fake_openai, tmp_path):
     fake_openai.handler = scripted
     out = tmp_path / "eval"
-    res = run_eval(tiny_eval, fake_openai, out)
+    res = run_eval(tiny_eval, fake_openai, out, "--report-to", "tensorboard")
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout)
     results = summary["results"]
     assert summary["counts"]["output"] == 3 and summary["counts"]["rejected"] == 0
     assert results["accuracy"] == 0.3333 and results["items"] == 3 and results["samples"] == 3
+    assert json.loads((out / "metrics.jsonl").read_text()) == {"step": 0, **results}  # issue 24
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(out / "tensorboard"))
+    events.Reload()
+    assert events.Scalars("accuracy")[0].value == pytest.approx(0.3333) and events.Scalars("by_tier/easy/accuracy")[0].value == 1.0
     assert results["failures"] == {"no_answer": 1, "passed": 1, "wrong_answer": 1}
     assert results["stops"] == {"answer": 2, "max_turns": 1}
     assert results["mean_tool_calls"] == 1.3333 and results["mean_turns"] == 2.0   # (1+0+3)/3, (2+1+3)/3

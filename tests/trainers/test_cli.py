@@ -19,6 +19,10 @@ def test_cli_trains_and_reports_json(tmp_path, tokenizer_dir):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["steps"] == 2 and summary["loss"] > 0 and summary["records"] == 8
+    # not silent (issue 24): a progress line on a non-interactive stderr, every step in OUT/metrics.jsonl
+    assert any(x.startswith("train step 2/2 · loss ") and "tok/s" in x for x in result.stderr.splitlines())
+    metrics = [json.loads(x) for x in (tmp_path / "out" / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics if "lr" in m] == [1, 2] and metrics[-1]["eta_s"] == 0
 
 
 def test_cli_bad_input_exits_2_with_one_line(tmp_path, tokenizer_dir):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from synth.trainers import checkpoint, data, loop, packing
+from synth.trainers import checkpoint, data, loop, packing, progress
 from synth.trainers import run as base
 from synth.trainers.model import PackedLM, build_hf, load_tokenizer, matmul_params, pad_id
 from synth.trainers.render import ChatRenderer
@@ -140,7 +140,7 @@ def steps(job: loop.Job, optimizer, engine, task, pool: selection.Pool, ref, sta
     keep = parse_keep_pass(cfg.keep_pass) if cfg.keep_pass else None
     total = total_steps(cfg, pool, engine, task, keep)
     pool.restore(start)
-    log = loop.Log.resumed(out, start, env.main)
+    log = progress.track(loop.Log.resumed(out, start, env.main), cfg, out, start, total, env.main)  # bar, metrics
     if keep is not None and start == 0:
         log.write(filter_record(pool))
     history, rows_total, began = [], 0, time.perf_counter()
