@@ -103,6 +103,21 @@ def field_help() -> dict[str, str]:
     return {f.name: f.metadata.get("help", "") for f in fields(TrainConfig)}
 
 
+# Options that only one family of modes reads, found by how their help starts (the rest apply to every mode).
+MODE_PREFIXES = (("grpo", ("grpo",)), ("dpo/rm", ("dpo", "rm")), ("DPO temperature", ("dpo",)))
+
+
+def field_modes() -> dict[str, tuple[str, ...]]:
+    """Field name -> the modes that use it, for the mode-specific fields only (`train --help`, reports)."""
+    found = {}
+    for name, text in field_help().items():
+        for prefix, modes in MODE_PREFIXES:
+            if text.startswith(prefix):
+                found[name] = modes
+                break
+    return found
+
+
 def from_dict(values: dict[str, Any]) -> TrainConfig:
     known = {f.name for f in fields(TrainConfig)}
     unknown = sorted(set(values) - known)

@@ -18,7 +18,7 @@ import typer
 
 from synth.cli_common import ConfigFile, JsonOut, synth_command
 from synth.help import SectionedCommand
-from synth.trainers.config import TrainConfig
+from synth.trainers.config import TrainConfig, field_modes
 
 HELP = ("Train a model: sft (per-message loss flags + weights, packed), dpo, rm (Bradley-Terry), or grpo (RL: "
         "code reward, agent rollouts with turn credit).")
@@ -27,8 +27,8 @@ _TYPES = {"list[str]": list[str] | None, "list[float]": list[float] | None, "boo
           "str": str | None, "str | None": str | None}
 
 
-# `train --help` in sections, by mode (synth.help.SectionedCommand). A field's help that starts "grpo" or
-# "dpo/rm" puts it in that mode's section; the rest are listed here; a new field lands in "Other options".
+# `train --help` in sections, by mode (synth.help.SectionedCommand). Fields of one mode (config.field_modes:
+# their help starts "grpo", "dpo/rm") go in its section; the rest are listed here; a new one in "Other options".
 SECTIONS = {
     "Data and model (every mode)": ("data", "out", "mode", "model", "from_config", "tokenizer", "chat_template",
                                     "seq_len"),
@@ -39,17 +39,17 @@ SECTIONS = {
     "Speed and memory": ("attention", "compile", "activation_checkpointing", "precision", "loss_chunk",
                          "peak_tflops", "mfu_context", "device", "workers"),
 }
-MODE_SECTIONS = (("DPO temperature", "DPO and reward model (--mode dpo | rm)"),
-                 ("grpo search", "GRPO search agents (--mode grpo --task search)"),
-                 ("grpo", "GRPO (--mode grpo)"), ("dpo/rm", "DPO and reward model (--mode dpo | rm)"))
+DPO, GRPO, SEARCH = ("DPO and reward model (--mode dpo | rm)", "GRPO (--mode grpo)",
+                     "GRPO search agents (--mode grpo --task search)")
 REQUIRED = ("data", "out")
 
 
 def section(f) -> str:
-    text = f.metadata.get("help", "")
-    for prefix, title in MODE_SECTIONS:
-        if text.startswith(prefix):
-            return title
+    modes = field_modes().get(f.name)
+    if modes == ("grpo",):
+        return SEARCH if f.metadata.get("help", "").startswith("grpo search") else GRPO
+    if modes:
+        return DPO
     return next((title for title, names in SECTIONS.items() if f.name in names), "Other options")
 
 
@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
     params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
               inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ConfigFile),
               inspect.Parameter("json_out", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOut)]
-    order = [*SECTIONS, *(title for _, title in MODE_SECTIONS[::-1])]  # every mode, then dpo/rm, grpo, search
+    order = [*SECTIONS, DPO, GRPO, SEARCH]  # every mode first, then each mode's own options
     by_section = sorted(fields(TrainConfig), key=lambda f: order.index(s) if (s := section(f)) in order else 4)
     params += [_option(f) for f in by_section]
 

@@ -43,6 +43,7 @@ table.grid td,table.grid th{border:1px solid #dde;padding:3px 6px;text-align:lef
 .badge.loss1{background:#d4efd0}.badge.loss0{background:#f6d5d8}.badge.label{background:#dfe8f6}
 .sides{display:grid;grid-template-columns:1fr 1fr;gap:8px}pre{background:#f3f3f6;padding:8px;overflow-x:auto}
 footer{color:#889;font-size:12px;padding:0 28px 24px}
+.panel svg.chart{display:block;width:100%;height:auto}.sentence{margin:8px 0 4px;color:#334}
 """
 
 
@@ -62,6 +63,8 @@ def render_html(report: dict[str, Any], max_chars: int = 600) -> str:
     parts.append(_rejects(report["rejects"]))
     if report.get("training"):
         parts.append(_training(report["training"]))
+    if report["kind"] == "eval_result":
+        parts.append(_accuracy((report.get("manifest") or {}).get("stats") or {}))
     if report["records"] or not report.get("training"):  # a model folder has curves, not records
         parts.append(_distributions(report.get("metrics", [])))
     parts.append(_manifest(report.get("manifest")))
@@ -120,7 +123,10 @@ def _training(training: dict) -> str:
         if series:
             sub = "; ".join(f"{n}: last {fmt.number(summary.get(n, {}).get('last'))}, "
                             f"min {fmt.number(summary.get(n, {}).get('min'))}" for n, _ in series)
-            panels.append(_panel(title, sub, svg.lines(series, title)))
+            flat = {y for _, pts in series for _, y in pts}
+            chart = (_sentence(f"constant at {fmt.number(flat.pop())} over every logged step") if len(flat) == 1
+                     else svg.lines(series, title))
+            panels.append(_panel(title, sub, chart))
     notes = f"steps {fmt.number(summary.get('steps'))} · elapsed {fmt.number(summary.get('elapsed_s'))} s"
     if summary.get("steady_tokens_per_s"):
         notes += f" · steady {fmt.number(summary['steady_tokens_per_s'])} tokens/s"
@@ -129,9 +135,48 @@ def _training(training: dict) -> str:
     return f'<h2>Training curves</h2><p>{escape(notes)}</p><div class="grid2">{"".join(panels)}</div>'
 
 
+def _sentence(text: str) -> str:
+    return f'<p class="sentence">{escape(text)}</p>'
+
+
+def single_value(m: dict) -> str | None:
+    """A distribution with one value carries no shape: say it in words instead of drawing one bar."""
+    every = f"every {m['per']} ({fmt.number(m['n'])})"
+    if m["type"] == "numeric" and m["n"] and m["min"] == m["max"]:
+        return f"{every}: {fmt.number(m['min'])}"
+    if m["type"] == "categorical" and len(m["counts"]) == 1 and not m.get("other"):
+        return f"{every}: {next(iter(m['counts']))}"
+    if m["type"] == "matrix":
+        used = {c for cells in m["rows"].values() for c, v in cells.items() if v}
+        if len(used) == 1:
+            return f"{every}: {used.pop()} in all of {', '.join(m['rows'])}"
+    return None
+
+
+def _accuracy(stats: dict) -> str:
+    """Eval reports: accuracy per slice (tier, hops, topology, category), one bar chart per breakdown."""
+    panels = []
+    for key, groups in stats.items():
+        if not key.startswith("by_") or not isinstance(groups, dict):
+            continue
+        rows = [(str(name), g["accuracy"], g.get("items") or 0) for name, g in groups.items()
+                if isinstance(g, dict) and isinstance(g.get("accuracy"), (int, float))]
+        if rows:
+            title = f"accuracy by {key[3:]}"
+            panels.append(_panel(title, f"{len(rows)} slices · overall {fmt.number(stats.get('accuracy'))}",
+                                 svg.rates(rows, title) if len(rows) > 1 else
+                                 _sentence(f"one {key[3:]} ({rows[0][0]}): {100 * rows[0][1]:.0f}% of {rows[0][2]}")))
+    if not panels:
+        return ""
+    return f'<h2>Accuracy by slice</h2><div class="grid2">{"".join(panels)}</div>'
+
+
 def _distributions(metrics: list[dict]) -> str:
     panels = []
     for m in metrics:
+        if (words := single_value(m)) is not None:
+            panels.append(_panel(m["title"], f"per {m['per']} · n {fmt.number(m['n'])}", _sentence(words)))
+            continue
         if m["type"] == "numeric":
             sub = (f"per {m['per']} · n {fmt.number(m['n'])} · mean {fmt.number(m['mean'])} · p50 {fmt.number(m['p50'])}"
                    f" · p90 {fmt.number(m['p90'])} · min {fmt.number(m['min'])} · max {fmt.number(m['max'])}")
@@ -159,11 +204,22 @@ def _manifest(manifest: dict | None) -> str:
             ("executor", manifest.get("executor"))]
     rows += [(f"input {i['path']}", f"{i.get('kind') or ''} {fmt.number(i.get('records'))} records")
              for i in manifest.get("inputs") or [] if isinstance(i, dict)]
-    rows += [(f"config.{k}", v) for k, v in fmt.flatten(manifest.get("config") or {})]
+    rows += [(f"config.{k}", v) for k, v in fmt.flatten(_settings(manifest))]
     rows += [(f"stats.{k}", v) for k, v in fmt.flatten(manifest.get("stats") or {})][:60]
     body = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(fmt.clip(_plain(v), 300))}</td></tr>"
                    for k, v in rows if v not in (None, ""))
     return f'<h2>Manifest</h2><div class="panel"><table class="fields">{body}</table></div>'
+
+
+def _settings(manifest: dict) -> dict:
+    """The config, less a training run's settings for other modes (an SFT run lists no GRPO options)."""
+    config = manifest.get("config") or {}
+    if manifest.get("command") != "train":
+        return config
+    from synth.trainers.config import field_modes
+
+    modes = field_modes()
+    return {k: v for k, v in config.items() if config.get("mode", "sft") in modes.get(k, (config.get("mode", "sft"),))}
 
 
 def _plain(value: Any) -> str:

@@ -34,6 +34,17 @@ def _text(x: float, y: float, text: str, anchor: str = "start", cls: str = "", f
     return f'<text x="{_r(x)}" y="{_r(y)}" text-anchor="{anchor}" fill="{fill}"{klass}>{escape(text)}</text>'
 
 
+CHAR_PX = 6.6  # a generous average glyph width at font-size 11: labels clipped to this never leave their slot
+
+
+def label(x: float, y: float, text: str, room_px: float, anchor: str = "end") -> str:
+    """A row label that fits `room_px`: cut on the right with an ellipsis, the full text as its tooltip."""
+    limit = max(4, int(room_px / CHAR_PX))
+    shown = text if len(text) <= limit else text[:limit - 1] + "…"
+    return (f'<text x="{_r(x)}" y="{_r(y)}" text-anchor="{anchor}" fill="#333"><title>{escape(text)}</title>'
+            f"{escape(shown)}</text>")
+
+
 def bars(items: Sequence[tuple[str, int]], title: str, color: str = BAR, width: int = 440) -> str:
     """Horizontal bars: one row per value, count and share at the end of the bar."""
     total = sum(c for _, c in items) or 1
@@ -41,10 +52,10 @@ def bars(items: Sequence[tuple[str, int]], title: str, color: str = BAR, width: 
     label_w, row, pad = 150, 20, 6
     span = width - label_w - 90
     body = []
-    for k, (label, count) in enumerate(items):
+    for k, (name, count) in enumerate(items):
         y = pad + k * row
         w = max(1.0, span * count / top) if count else 0.0
-        body.append(_text(label_w - 6, y + 13, fmt.clip(label, 24), "end"))
+        body.append(label(label_w - 6, y + 13, str(name), label_w - 10))
         body.append(f'<rect class="bar" x="{label_w}" y="{_r(y + 3)}" width="{_r(w)}" height="{row - 6}" fill="{color}"/>')
         body.append(_text(label_w + w + 5, y + 13, f"{fmt.number(count)} ({fmt.share(count, total)})", fill="#555"))
     return _svg(width, pad * 2 + row * len(items), body, "bars", title)
@@ -65,7 +76,7 @@ def histogram(bins: Sequence[tuple[float, float, int]], integer: bool, title: st
                     f'height="{_r(h)}" fill="{color}"><title>{escape(fmt.bin_label(lo, hi, integer))}: {count}</title></rect>')
     for k in _label_slots(len(bins), max(2, int(plot_w // 70))):
         lo, hi, _ = bins[k]
-        body.append(_text(left + (k + 0.5) * slot, top + plot_h + 14, fmt.bin_label(lo, hi, integer), "middle"))
+        body.append(_axis_label(left + (k + 0.5) * slot, top + plot_h + 14, fmt.bin_label(lo, hi, integer), width))
     body.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#999"/>')
     return _svg(width, height, body, "histogram", title)
 
@@ -79,7 +90,7 @@ def stacked(rows: dict[str, dict[str, int]], columns: Sequence[str], title: str,
     for k, (name, cells) in enumerate(rows.items()):
         y, x = pad + k * row, float(label_w)
         total = sum(cells.values()) or 1
-        body.append(_text(label_w - 6, y + 13, fmt.clip(name, 24), "end"))
+        body.append(label(label_w - 6, y + 13, str(name), label_w - 10))
         for col in columns:
             w = span * cells.get(col, 0) / total
             if w > 0:
@@ -90,9 +101,25 @@ def stacked(rows: dict[str, dict[str, int]], columns: Sequence[str], title: str,
     x = float(label_w)
     for col in columns:
         body.append(f'<rect x="{_r(x)}" y="{_r(legend_y - 9)}" width="10" height="10" fill="{colors[col]}"/>')
-        body.append(_text(x + 14, legend_y, fmt.clip(col, 18)))
+        body.append(label(x + 14, legend_y, col, 17 * CHAR_PX, "start"))
         x += 22 + 7 * min(len(col), 18)
     return _svg(width, legend_y + 8, body, "stacked", title)
+
+
+def rates(items: Sequence[tuple[str, float, int]], title: str, width: int = 440) -> str:
+    """Horizontal bars on a fixed 0-100% scale (accuracy per slice), '67% of 3' at the end of each bar."""
+    label_w, row, pad, right = 150, 20, 6, 80
+    span = width - label_w - right
+    body = [f'<line x1="{label_w + span}" y1="{pad}" x2="{label_w + span}" y2="{pad + row * len(items)}" '
+            f'stroke="#ccc" stroke-dasharray="3,3"/>']
+    for k, (name, rate, n) in enumerate(items):
+        y = pad + k * row
+        w = span * max(0.0, min(1.0, rate))
+        body.append(label(label_w - 6, y + 13, str(name), label_w - 10))
+        body.append(f'<rect class="bar" x="{label_w}" y="{_r(y + 3)}" width="{_r(max(w, 1.0))}" height="{row - 6}" '
+                    f'fill="{PALETTE[2]}"><title>{escape(f"{name}: {100 * rate:.1f}% of {n}")}</title></rect>')
+        body.append(_text(label_w + span + 5, y + 13, f"{100 * rate:.0f}% of {fmt.number(n)}", fill="#555"))
+    return _svg(width, pad * 2 + row * len(items), body, "rates", title)
 
 
 def lines(series: Sequence[tuple[str, Sequence[Sequence[float]]]], title: str, width: int = 440,
@@ -126,7 +153,7 @@ def lines(series: Sequence[tuple[str, Sequence[Sequence[float]]]], title: str, w
             body.append(f'<polyline class="line" fill="none" stroke="{color}" stroke-width="1.8" points="{" ".join(coords)}"/>')
         if len(series) > 1:
             body.append(f'<rect x="{left + 8 + 110 * k}" y="{top + 2}" width="10" height="3" fill="{color}"/>')
-            body.append(_text(left + 22 + 110 * k, top + 8, fmt.clip(name, 14)))
+            body.append(label(left + 22 + 110 * k, top + 8, name, 90, "start"))
     return _svg(width, height, body, "lines", title)
 
 
@@ -156,6 +183,16 @@ def _nice_ticks(lo: float, hi: float, count: int) -> list[float]:
         ticks.append(round(first + k * step, 12))
         k += 1
     return ticks
+
+
+def _axis_label(x: float, y: float, text: str, width: float) -> str:
+    """A centred axis label, pushed inside the chart where centring would cut it at either edge."""
+    half = len(text) * CHAR_PX / 2
+    if x + half > width - 2:
+        return _text(width - 2, y, text, "end")
+    if x - half < 2:
+        return _text(2, y, text, "start")
+    return _text(x, y, text, "middle")
 
 
 def _label_slots(n: int, wanted: int) -> list[int]:

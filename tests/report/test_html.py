@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from synth.report.collect import collect
-from synth.report.html import render_html, write_html
+from synth.report.html import render_html, single_value, write_html
 from synth.report.svg import BAR, PALETTE, REJECT
 from tests.report.png import count_color, read_png
 
@@ -62,7 +62,8 @@ def test_deepsearch_report_renders_its_plots_in_chromium(datasets, tmp_path):
     html = write_html(report, tmp_path / "deepsearch.html")
     dom = chromium(["--dump-dom", html.as_uri()], tmp_path).stdout
     charts = len(re.findall(r'<svg class="chart"', dom))
-    assert charts == len(report["metrics"]) + 1  # one per distribution + rejects by reason
+    drawn = [m for m in report["metrics"] if single_value(m) is None]  # one-value ones are a sentence (issue 24)
+    assert charts == len(drawn) + 1  # one per distribution + rejects by reason
     assert len(re.findall(r'<rect class="bar"', dom)) > 40
     image = screenshot(html, tmp_path)
     assert tuple(image[10, 10]) == rgb("#1f2d3d")  # the decoder reads the page (header colour)
