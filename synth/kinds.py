@@ -9,14 +9,14 @@ from synth.errors import InputError
 
 # kind -> the command (or commands) whose output is that kind; the order is the pipeline's.
 MADE_BY = {
-    "corpus_document": "synth corpus build",
-    "deepsearch_task": "synth generate deepsearch",
-    "trajectory": "synth generate trajectories (or synth import --kind trajectory --from FORMAT)",
-    "code_problem": "synth generate code",
-    "code_reward": "synth reward code",
-    "preference_pair": "synth judge pairwise",
-    "eval_result": "synth eval deepsearch|code",
-    "rl_task": "synth export trajectories --to rl",
+    "corpus_document": "`synth corpus build`",
+    "deepsearch_task": "`synth generate deepsearch`",
+    "trajectory": "`synth generate trajectories` (or `synth import --kind trajectory --from FORMAT`)",
+    "code_problem": "`synth generate code`",
+    "code_reward": "`synth reward code`",
+    "preference_pair": "`synth judge pairwise`",
+    "eval_result": "`synth eval deepsearch|code`",
+    "rl_task": "`synth export trajectories --to rl`",
 }
 # Kinds a record is tried against when guessing what a plain file holds (teacher-output schemas excluded).
 GUESSABLE = tuple(MADE_BY)
@@ -24,7 +24,7 @@ GUESSABLE = tuple(MADE_BY)
 
 def _needs(want: str) -> str:
     made_by = MADE_BY.get(want)
-    return f"this command needs {want} records" + (f"; make them with `{made_by}`" if made_by else "")
+    return f"this command needs {want} records" + (f"; make them with {made_by}" if made_by else "")
 
 
 def stored_mismatch(path: str, got: str | None, want: str) -> InputError | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from synth.dataset import read_records
 from tests.core.helpers import synth, trajectory, write_jsonl
 
-NEEDS = "this command needs trajectory records; make them with `synth generate trajectories"
+NEEDS = "this command needs trajectory records; make them with `synth generate trajectories` (or `synth import"
 
 
 def test_a_task_dataset_given_to_label_turns(foldoc, tmp_path):
