@@ -67,6 +67,8 @@ def refuse_changed(out: Path, previous: dict, config: dict, inputs: list[dict], 
         changes += input_changes(previous["inputs"], inputs)
     if changes:
         what = "; ".join(changes[:SHOWN]) + (f"; and {len(changes) - SHOWN} more" if len(changes) > SHOWN else "")
+    elif "config" in previous:  # same recorded flags and inputs: a secret, a record kind or synth's defaults
+        what = f"the same flags and inputs, but config hash {previous.get('config_hash')} -> {digest}"
     else:  # state written before configs were recorded: only the hashes are known
         what = f"config hash {previous.get('config_hash')} -> {digest}"
     return ConfigChangedError(

@@ -57,3 +57,14 @@ def test_change_lists_are_readable():
     assert input_changes([{"path": "a", "hash": "1"}, {"path": "b", "hash": "2"}],
                          [{"path": "a", "hash": "9"}, {"path": "c", "hash": "3"}]) == [
         "input a changed since the first run", "input c added", "input b removed"]
+
+
+def test_without_a_visible_difference_the_message_gives_the_hashes():
+    from pathlib import Path
+
+    from synth.rerun import refuse_changed
+
+    same = refuse_changed(Path("o"), {"config": {"a": 1}, "inputs": [], "config_hash": "x"}, {"a": 1}, [], "y")
+    assert "(the same flags and inputs, but config hash x -> y)" in str(same)
+    legacy = refuse_changed(Path("o"), {"config_hash": "x"}, {"a": 1}, [], "y")  # state.json from before issue 24
+    assert "(config hash x -> y)" in str(legacy) and "--force" in str(legacy)
