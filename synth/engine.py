@@ -24,7 +24,7 @@ from typing import Any
 from synth import manifest as mf
 from synth import rerun, schemas, state
 from synth.dataset import STATE, data_files, expand, iter_rows, require_new_or_dataset
-from synth.errors import EXIT_CAPPED, ConfigChangedError, InputError, UserError
+from synth.errors import EXIT_CAPPED, InputError, UserError
 
 EXECUTORS = ("local", "ray", "slurm")
 
@@ -124,7 +124,8 @@ def _check_owner(out: Path, job: Job, digest: str, rt: Runtime, inputs: list[dic
     if previous.get("command") != job.command:
         raise UserError(f"{out}: --out holds output of 'synth {previous.get('command')}', not 'synth {job.command}'")
     if rt.force and not rt.dry_run:
-        return rerun.start_afresh(out)
+        rerun.start_afresh(out)
+        return None
     if previous.get("config_hash") != digest:
         raise rerun.refuse_changed(out, previous, rerun.recorded(job.config), inputs, digest)
     return previous

@@ -96,7 +96,6 @@ def start_afresh(out: Path) -> None:
         pass
     moved = move_aside(out)
     print(f"--force: the previous output of {out} was moved to {moved}; starting from scratch", file=sys.stderr)
-    return None
 
 
 def move_aside(out: Path) -> Path:

@@ -60,7 +60,7 @@ def open_metrics(out: Path, start: int):
             except ValueError:
                 break  # a torn last line from a killed run
     path.write_text("".join(kept), encoding="utf-8")
-    return open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run, closed by close()
+    return open(path, "a", encoding="utf-8")  # open for the whole run, closed by close()
 
 
 class TrainProgress:

@@ -110,8 +110,8 @@ def rates(items: Sequence[tuple[str, float, int]], title: str, width: int = 440)
     """Horizontal bars on a fixed 0-100% scale (accuracy per slice), '67% of 3' at the end of each bar."""
     label_w, row, pad, right = 150, 20, 6, 80
     span = width - label_w - right
-    body = [f'<line x1="{label_w + span}" y1="{pad}" x2="{label_w + span}" y2="{pad + row * len(items)}" '
-            f'stroke="#ccc" stroke-dasharray="3,3"/>']
+    body = [(f'<line x1="{label_w + span}" y1="{pad}" x2="{label_w + span}" y2="{pad + row * len(items)}" '
+             f'stroke="#ccc" stroke-dasharray="3,3"/>')]
     for k, (name, rate, n) in enumerate(items):
         y = pad + k * row
         w = span * max(0.0, min(1.0, rate))

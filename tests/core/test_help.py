@@ -22,7 +22,7 @@ def _help(*words: str) -> str:
 
 def test_top_level_help_lists_commands_in_pipeline_order_and_how_they_chain():
     text = _help()
-    titles = re.findall(r"^(\S[^:\n]*):$", text, flags=re.M)
+    titles = re.findall(r"^(\S[^:\n]*):$", text, flags=re.MULTILINE)
     assert titles == ["Options", "Sources", "Generate and supervise", "Curate", "Train and evaluate", "Automate"]
     assert [text.index(f"\n  {c} ") for c in ("corpus", "generate", "label", "filter", "train", "eval")] == sorted(
         text.index(f"\n  {c} ") for c in ("corpus", "generate", "label", "filter", "train", "eval"))

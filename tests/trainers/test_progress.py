@@ -8,10 +8,10 @@ import importlib.util
 import json
 
 import pytest
+from synth.trainers.progress import describe, open_metrics
 from typer.testing import CliRunner
 
 from synth.cli import app
-from synth.trainers.progress import describe, open_metrics
 from tests.trainers.trainer_data import trajectories, write_jsonl
 
 
