@@ -181,10 +181,14 @@ def synth_command(fn: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             typer.echo("interrupted: finished chunks are kept; re-run the same command to resume", err=True)
             raise typer.Exit(130) from None
-        except Exception as exc:  # noqa: BLE001 - last line of defence: one line, exit 1
+        except (Exception, MemoryError) as exc:  # noqa: BLE001 - last line of defence: one line, exit 1
+            from synth.resources import resource_message
+
             if os.environ.get("SYNTH_DEBUG"):
                 traceback.print_exc()
-            typer.echo(f"internal error: {type(exc).__name__}: {exc}".splitlines()[0], err=True)
+            ran_out = resource_message(exc, kwargs.get("out"))
+            typer.echo(f"error: {ran_out}" if ran_out else f"internal error: {type(exc).__name__}: {exc}".splitlines()[0],
+                       err=True)
             raise typer.Exit(1) from None
         if summary is not None:
             emit(summary, kwargs.get("json_out", False))
