@@ -37,6 +37,7 @@ from datatrove.pipeline.inference.types import ServerError
 from synth import records, state
 from synth.dataset import STATE
 from synth.teachers.budget import Ledger, Spend, estimate_prompt_tokens, spend_of
+from synth.teachers import http
 from synth.teachers.config import Teacher, inference_config
 from synth.teachers.errors import TeacherError, TeacherUnavailable, TransientError
 from synth.teachers.gate import BudgetExhausted, Gate
@@ -277,20 +278,35 @@ class TeacherRunner(InferenceRunner):
         async with semaphore:
             self.queue_sizes.change_queues({"waiting_requests": -1, "running_requests": 1})
             try:
-                for attempt in range(opts.retries + 1):
-                    try:
-                        response = await server.make_request(payload)
-                    except TransientError as exc:
-                        self.stat_update(exc.reason, unit="request")
-                        if attempt < opts.retries:
-                            await asyncio.sleep(_backoff(opts.backoff, attempt))
-                            continue
-                        self._failed(exc)
-                        raise TeacherError(exc.reason, f"{exc.detail} (after {attempt + 1} attempts)") from None
-                    self._failures_in_a_row = 0
-                    return self._reply(response)
+                return await self._attempts(server, payload)
             finally:
                 self.queue_sizes.change_queues({"running_requests": -1})
+
+    async def _attempts(self, server, payload: dict) -> Reply:
+        """Up to 1 + --retries attempts inside one deadline of --timeout x (1 + --retries): attempts and the
+        backoff between them all count, so no call (and no record waiting on it) outlives its deadline."""
+        opts, loop = self.teacher.options, asyncio.get_running_loop()
+        deadline = loop.time() + opts.timeout * (opts.retries + 1)
+        for attempt in range(opts.retries + 1):
+            token = http.ATTEMPT_LIMIT.set(max(0.001, deadline - loop.time()))
+            try:
+                response = await server.make_request(payload)
+            except TransientError as exc:
+                self.stat_update(exc.reason, unit="request")
+                if attempt < opts.retries:
+                    pause = min(_backoff(opts.backoff, attempt), deadline - loop.time())
+                    if pause > 0:
+                        await asyncio.sleep(pause)
+                    if deadline - loop.time() > 0:
+                        continue
+                    exc = TransientError("teacher_timeout", f"deadline of {opts.timeout * (opts.retries + 1):g} s "
+                                         f"(--timeout x (1 + --retries)) spent; last: {exc.reason}: {exc.detail}")
+                self._failed(exc)
+                raise TeacherError(exc.reason, f"{exc.detail} (after {attempt + 1} attempts)") from None
+            finally:
+                http.ATTEMPT_LIMIT.reset(token)
+            self._failures_in_a_row = 0
+            return self._reply(response)
         raise AssertionError("unreachable")
 
     def _failed(self, exc: TeacherError) -> None:
