@@ -283,10 +283,12 @@ class TeacherRunner(InferenceRunner):
                 self.queue_sizes.change_queues({"running_requests": -1})
 
     async def _attempts(self, server, payload: dict) -> Reply:
-        """Up to 1 + --retries attempts inside one deadline of --timeout x (1 + --retries): attempts and the
-        backoff between them all count, so no call (and no record waiting on it) outlives its deadline."""
+        """Up to 1 + --retries attempts inside one deadline: every attempt at its full --timeout plus the
+        nominal backoff between them (`call_deadline`). Attempts, backoff (with its jitter) and anything slower
+        than planned all count against it, so no call (and no record waiting on it) outlives it."""
         opts, loop = self.teacher.options, asyncio.get_running_loop()
-        deadline = loop.time() + opts.timeout * (opts.retries + 1)
+        budget = call_deadline(opts.timeout, opts.retries, opts.backoff)
+        deadline = loop.time() + budget
         for attempt in range(opts.retries + 1):
             token = http.ATTEMPT_LIMIT.set(max(0.001, deadline - loop.time()))
             try:
@@ -299,8 +301,8 @@ class TeacherRunner(InferenceRunner):
                         await asyncio.sleep(pause)
                     if deadline - loop.time() > 0:
                         continue
-                    exc = TransientError("teacher_timeout", f"deadline of {opts.timeout * (opts.retries + 1):g} s "
-                                         f"(--timeout x (1 + --retries)) spent; last: {exc.reason}: {exc.detail}")
+                    exc = TransientError("teacher_timeout", f"deadline of {budget:g} s (--timeout x (1 + --retries) "
+                                         f"+ backoff) spent; last: {exc.reason}: {exc.detail}")
                 self._failed(exc)
                 raise TeacherError(exc.reason, f"{exc.detail} (after {attempt + 1} attempts)") from None
             finally:
@@ -328,6 +330,12 @@ class TeacherRunner(InferenceRunner):
         return Reply(text=text or "", finish_reason=choice.get("finish_reason") or "stop", usage=usage,
                      reasoning=message.get("reasoning_content") or message.get("reasoning") or "",
                      tool_calls=message.get("tool_calls") or None)
+
+
+def call_deadline(timeout: float, retries: int, backoff: float) -> float:
+    """Seconds one teacher call may take with all its retries: each attempt's --timeout and the longest
+    nominal backoff between attempts."""
+    return timeout * (retries + 1) + sum(min(BACKOFF_CAP_S, backoff * 2 ** a) for a in range(retries))
 
 
 def _backoff(base: float, attempt: int) -> float:
