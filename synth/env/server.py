@@ -246,6 +246,7 @@ def _deadline_protocol(read_s: float):
 
         def on_response_complete(self):
             super().on_response_complete()
+            self._served = True  # from now on an idle connection is uvicorn's keep-alive business
             self._arm()  # the next request on this keep-alive connection gets its own deadline
 
         def connection_lost(self, exc):
@@ -262,8 +263,14 @@ def _deadline_protocol(read_s: float):
                 handle.cancel()
 
         def _expire(self):
-            if self.conn.their_state in (h11.IDLE, h11.SEND_BODY) and not self.transport.is_closing():
-                self.transport.close()  # the request never arrived whole: nothing to answer
+            if self.transport.is_closing():
+                return
+            state, partial = self.conn.their_state, bool(self.conn.trailing_data[0])
+            # Half a request (headers or body), or a new connection that sent nothing: nothing to answer.
+            # An idle keep-alive connection between two requests is left to uvicorn's keep-alive timeout
+            # (closing it here would race with the client's next request).
+            if state is h11.SEND_BODY or (state is h11.IDLE and (partial or not getattr(self, "_served", False))):
+                self.transport.close()
 
     return _DeadlineH11
 

@@ -39,3 +39,18 @@ def test_second_build_on_one_out_exits_2_naming_the_holder(tmp_path):
     assert res.returncode == 2
     assert "another synth process" in res.stderr and "Traceback" not in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_bm25_tokenizes_a_long_document_in_pieces_with_the_same_tokens():
+    import numpy as np
+
+    from synth.env.bm25 import PARAMS, _pieces, _tokenized_docs, _tokenizer
+
+    # (A "word" longer than a piece, here 100 characters, is the one thing cut differently; pieces are 1 MiB.)
+    texts = ["", "alpha beta gamma delta " * 500, "short doc", "Pascal and Oberon, by Wirth. " * 40]
+    assert all("".join(_pieces(t, 100)) == t for t in [*texts, "x" * 2500])
+    whole_tok, piece_tok = _tokenizer(PARAMS), _tokenizer(PARAMS)
+    whole = [np.asarray(d, dtype=np.int32) for d in whole_tok.streaming_tokenize(texts, update_vocab=True)]
+    pieced = list(_tokenized_docs(piece_tok, texts, piece_chars=100))
+    assert len(pieced) == len(whole) and all(np.array_equal(a, b) for a, b in zip(whole, pieced))
+    assert whole_tok.get_vocab_dict() == piece_tok.get_vocab_dict()
