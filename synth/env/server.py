@@ -45,9 +45,10 @@ TOKEN_ENV = "SYNTH_TOOLS_TOKEN"
 class ServerLimits:
     backlog: int = 2048              # pending connections the kernel queues (capped by net.core.somaxconn)
     max_connections: int = 4096      # open connections + requests beyond which uvicorn answers 503
-    threads: int = 64                # tool calls running at once (the rest wait, as coroutines)
+    threads: int = 16                # tool calls running at once (the rest wait, as coroutines); more threads
+    #                                  only starve the event loop of the GIL (search is CPU-bound Python)
     request_read_s: float = 10.0     # a whole request (headers and body) must arrive within this
-    keep_alive_s: float = 30.0       # an idle keep-alive connection is closed after this
+    keep_alive_s: float = 75.0       # an idle keep-alive connection is closed after this (as nginx)
     call_s: float = 60.0             # a tool call answers within this, else 504
     max_body: int = 1 << 20          # larger bodies get 413
     drain_body: int = 16 << 20       # ...read and dropped up to this size first, so the client sees the 413
