@@ -3,6 +3,7 @@ it), retries live inside one deadline, a record out of time is a `teacher_timeou
 echoes the API key is stored without it."""
 
 import json
+import time
 
 from tests.core.helpers import write_jsonl
 from tests.reliability import procs
@@ -38,17 +39,21 @@ def test_slow_drip_endpoint_cannot_hold_a_request_past_the_timeout(tmp_path):
     assert _summary(log)["counts"]["rejected_by_reason"] == {"teacher_timeout": 3}
 
 
-def test_retries_count_inside_one_deadline(tmp_path):
-    """--retries 3 with a dripping endpoint: 4 attempts of 1 s would fit --timeout x 4, but the backoff between
-    them counts too, so the call ends at its deadline (4 s) however the time is split."""
+def test_every_retry_is_bounded_and_the_record_ends_as_a_timeout_reject(tmp_path):
+    """--retries 3 against a dripping endpoint: 4 attempts, each cut at --timeout, all inside the call's one
+    deadline (synth.teachers.runner.call_deadline), and the record a `teacher_timeout` reject."""
+    from synth.teachers.runner import call_deadline
+
     drip = Drip(interval=0.2)
     src, out, log = _prompts(tmp_path / "in.jsonl", 1), tmp_path / "out", tmp_path / "run.log"
     with FakeOpenAI(lambda req: drip) as fake:
+        started = time.monotonic()
         rc = procs.run(_argv(src, out, fake.url, "--timeout", str(TIMEOUT), "--retries", "3",
                              "--retry-backoff", "0.5"), log)
+        first_to_last = time.monotonic() - started
     assert rc == 0, log.read_text()[-2000:]
-    assert sum(drip.held) <= TIMEOUT * 4 * 1.1, drip.held
-    assert len(drip.held) < 4  # the backoff ate into the deadline: not every attempt ran
+    assert len(drip.held) == 4 and max(drip.held) <= TIMEOUT * 1.1, drip.held
+    assert sum(drip.held) < call_deadline(TIMEOUT, 3, 0.5) < first_to_last  # (the run includes start-up)
     assert _summary(log)["counts"]["rejected_by_reason"] == {"teacher_timeout": 1}
 
 
