@@ -301,8 +301,10 @@ class TeacherRunner(InferenceRunner):
                         await asyncio.sleep(pause)
                     if deadline - loop.time() > 0:
                         continue
-                    exc = TransientError("teacher_timeout", f"deadline of {budget:g} s (--timeout x (1 + --retries) "
-                                         f"+ backoff) spent; last: {exc.reason}: {exc.detail}")
+                    # Out of time: the reject names the last failure (a timeout, or e.g. the 503s that used the
+                    # time up), and the detail says the deadline ended the retries.
+                    exc = TransientError(exc.reason, f"{exc.detail}; deadline of {budget:g} s (--timeout x "
+                                         "(1 + --retries) + backoff) spent")
                 self._failed(exc)
                 raise TeacherError(exc.reason, f"{exc.detail} (after {attempt + 1} attempts)") from None
             finally:
