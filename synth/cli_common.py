@@ -15,7 +15,8 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -115,13 +116,54 @@ def runtime(kwargs: dict):
                    dry_run=bool(budget.get("dry_run")) or pilot > 0, pilot=pilot)
 
 
+# Every command checks the synth datasets it reads against their manifests (synth.integrity).
+VERIFY_FLAGS = {
+    "verify": (Annotated[bool, typer.Option("--verify/--no-verify", help="Check input datasets against their "
+                                            "manifests (sizes, row counts; exit 2 on damage).")], True),
+    "deep": (Annotated[bool, typer.Option("--deep", help="Also hash every input shard (reads all bytes).")], False),
+}
+
+
+def _inject_verify_flags(fn: Callable, injected: tuple | None) -> tuple | None:
+    import inspect
+
+    try:
+        signature, annotations = injected or (inspect.signature(fn, eval_str=True), {})
+    except (NameError, TypeError):  # annotations Typer itself will complain about
+        return injected
+    extra = {n: f for n, f in VERIFY_FLAGS.items() if n not in signature.parameters}
+    added = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a) for n, (a, d) in extra.items()]
+    return (signature.replace(parameters=[*signature.parameters.values(), *added]),
+            {**annotations, **{n: a for n, (a, _) in extra.items()}})
+
+
+@contextmanager
+def reading_policy(kwargs: dict, injected: dict) -> Iterator[None]:
+    """--verify/--deep and --kind of this invocation, for every reader (environment: workers are forked)."""
+    from synth.dataset import PLAIN_KIND_ENV
+    from synth.integrity import ENV
+
+    verify, deep = kwargs.get("verify", injected.get("verify", True)), kwargs.get("deep", injected.get("deep", False))
+    values = {ENV: "deep" if deep else ("fast" if verify else "off"),
+              PLAIN_KIND_ENV: "1" if kwargs.get("kind") else None}
+    saved = {k: os.environ.get(k) for k in values}
+    try:
+        for key, value in values.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+        yield
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+
+
 def synth_command(fn: Callable[..., Any]) -> Callable[..., Any]:
     from synth.teachers.flags import inject_teacher_flags, teacher_invocation
 
     # Teacher commands (a `teacher` parameter) get the engine flags (--top-p, --max-concurrency, --timeout,
     # ...) and the budget flags (--dry-run, --pilot, --price, --max-tokens-total, --max-cost) without
-    # declaring them: see synth.teachers.flags.
-    injected = inject_teacher_flags(fn)
+    # declaring them: see synth.teachers.flags. Every command gets --verify/--no-verify and --deep.
+    teacher_extra = tuple((inject_teacher_flags(fn) or ({}, {}))[1])
+    injected = _inject_verify_flags(fn, inject_teacher_flags(fn))
     extra = tuple(injected[1]) if injected else ()
 
     @functools.wraps(fn)
@@ -129,7 +171,9 @@ def synth_command(fn: Callable[..., Any]) -> Callable[..., Any]:
         ctx = kwargs.get("ctx") or typer.get_current_context()
         try:
             kwargs = _merge_config(ctx, kwargs)
-            with teacher_invocation({k: kwargs.pop(k) for k in extra if k in kwargs}):
+            popped = {k: kwargs.pop(k) for k in extra if k in kwargs}
+            with teacher_invocation({k: v for k, v in popped.items() if k in teacher_extra}), \
+                    reading_policy(kwargs, popped):
                 summary = fn(*args, **kwargs)
         except typer.Exit:
             raise
@@ -139,10 +183,14 @@ def synth_command(fn: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             typer.echo("interrupted: finished chunks are kept; re-run the same command to resume", err=True)
             raise typer.Exit(130) from None
-        except Exception as exc:  # noqa: BLE001 - last line of defence: one line, exit 1
+        except (Exception, MemoryError) as exc:  # noqa: BLE001 - last line of defence: one line, exit 1
+            from synth.resources import resource_message
+
             if os.environ.get("SYNTH_DEBUG"):
                 traceback.print_exc()
-            typer.echo(f"internal error: {type(exc).__name__}: {exc}".splitlines()[0], err=True)
+            ran_out = resource_message(exc, kwargs.get("out"))
+            typer.echo(f"error: {ran_out}" if ran_out else f"internal error: {type(exc).__name__}: {exc}".splitlines()[0],
+                       err=True)
             raise typer.Exit(1) from None
         if summary is not None:
             emit(summary, kwargs.get("json_out", False))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -55,6 +56,26 @@ def data_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.name)
 
 
+def looks_like_dataset(path: Path) -> bool:
+    """A synth output folder (data/ beside .synth/ or rejects/) whose manifest.json is gone."""
+    return path.is_dir() and (path / DATA).is_dir() and ((path / STATE).is_dir() or (path / REJECTS).is_dir())
+
+
+PLAIN_KIND_ENV = "SYNTH_PLAIN_KIND"  # set by the CLI while a command runs with --kind (synth.cli_common)
+
+
+def _unmanifested(folder: Path) -> list[tuple[Path, str | None]]:
+    """Without its manifest a synth output is unverifiable and its kind unknown: refuse it, unless the user
+    names the kind (--kind); then only data/ is read, never rejects/."""
+    if not os.environ.get(PLAIN_KIND_ENV):
+        raise InputError(str(folder), None, f"has data/ but no {MANIFEST}: not a complete synth dataset (re-run "
+                         "the command that made it to finish it, or pass --kind to read its data/ as plain records)")
+    files = [f for f in _plain_files(folder / DATA)]
+    if not files:
+        raise InputError(str(folder / DATA), None, f"folder holds no {', '.join(RECORD_SUFFIXES)} files")
+    return [(f, None) for f in files]
+
+
 def _plain_files(folder: Path) -> list[Path]:
     found = [p for p in folder.rglob("*") if p.is_file() and p.name.endswith(RECORD_SUFFIXES)]
     visible = [p for p in found if not any(part.startswith(".") for part in p.relative_to(folder).parts)]
@@ -67,8 +88,13 @@ def expand(path: str | Path) -> list[tuple[Path, str | None]]:
     if not p.exists():
         raise InputError(str(p), None, "no such file or directory")
     if is_dataset_dir(p):
+        from synth.integrity import check_input
+
+        check_input(p)
         kind = dataset_kind(p)
         return [(f, kind) for f in data_files(p)]
+    if looks_like_dataset(p):
+        return _unmanifested(p)
     if p.is_dir() and ((p / "dataset_info.json").is_file() or (p / "dataset_dict.json").is_file()):
         return [(p, None)]
     if p.is_dir():

@@ -238,6 +238,11 @@ def run_job(job: Job, rt: Runtime) -> dict:
 def _run_locked(job: Job, rt: Runtime, out: Path, inputs: list[dict], digest: str, previous: dict | None,
                 total: int, tasks: int, started: float) -> dict:
     (out / STATE / "error.json").unlink(missing_ok=True)
+    if previous is not None:  # resuming: committed chunks must still be what their markers certify
+        from synth.repair import repair_output
+
+        for note in repair_output(out, total, tasks, job.chunk_size):
+            print(f"warning: {note}", file=sys.stderr, flush=True)
     state.clear_stopped(out, out / STATE / "logs" / "completions")  # tasks stopped by a cap run again
     state.write_json_atomic(out / STATE / "state.json", {
         "command": job.command, "kind": job.kind, "config_hash": digest, "tasks": tasks, "chunk_size": job.chunk_size,
@@ -324,7 +329,7 @@ def _finalize(job: Job, rt: Runtime, out: Path, inputs: list[dict], digest: str,
                     "finished": _now(), "seconds": round(time.time() - started, 3)},
         "executor": {"type": rt.executor, "tasks": tasks, "workers": rt.workers},
         "versions": mf.versions(), "output_hash": mf.hash_files(files),
-        "files": [f"data/{p.name}" for p in files],
+        "files": [f"data/{p.name}" for p in files], "shards": mf.certify_shards(out, files),
         "stats": job.stats(out) if job.stats else {},
     }
     mf.write_manifest(out, fields)

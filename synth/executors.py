@@ -27,6 +27,21 @@ class _QuietTasks:
         return super()._run_for_rank(rank, local_rank=local_rank + 1, node_rank=node_rank)
 
 
+class _TolerantLog:
+    """A task log file that a full disk cannot turn into loguru's 30-line "Logging error" report on stderr:
+    the task's own error (the same ENOSPC) is reported as one line by the CLI (synth.resources)."""
+
+    def __init__(self, fh):
+        self.fh = fh
+
+    def write(self, message: str) -> None:
+        try:
+            self.fh.write(message)
+            self.fh.flush()
+        except OSError:
+            pass
+
+
 def _install_task_logger() -> None:
     """datatrove's task logger also prints a failed task's traceback on stderr; synth reports a failed task
     as one line (a worker's UserError, e.g. an unusable teacher, must exit 2 with just that line), and the
@@ -43,7 +58,7 @@ def _install_task_logger() -> None:
         fmt = f"{prefix}{{time:YYYY-MM-DD HH:mm:ss.SSS}} | {{level: <8}} | {{name}}:{{function}}:{{line}} - {{message}}"
         logger.add(sys.stderr, level="INFO" if local_rank == 0 else "ERROR", format=fmt,
                    filter=lambda record: record["function"] != "_run_for_rank")
-        logger.add(logfile, level="DEBUG", format=fmt, colorize=False)
+        logger.add(_TolerantLog(logfile), level="DEBUG", format=fmt, colorize=False)
         logger.info(f"Launching pipeline for {rank=}")
         return logfile
 

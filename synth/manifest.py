@@ -117,6 +117,23 @@ def summarize_markers(out: Path) -> dict:
             "rejected_by_reason": dict(sorted(reasons.items())), "usage": dict(usage)}
 
 
+def certify_shards(out: Path, files: list[Path]) -> list[dict]:
+    """The manifest's certificate of each data file: the one its chunk marker holds (written with the file),
+    or, for a file committed before markers held certificates, one made now from the file."""
+    from synth.integrity import describe, footer_rows
+
+    by_file = {s.get("file"): s for m in state.all_markers(out) for s in m.get("shards") or [] if isinstance(s, dict)}
+    shards = []
+    for path in files:
+        rel = f"data/{path.name}"
+        if rel in by_file:
+            shards.append(by_file[rel])
+        else:
+            rows = footer_rows(path) if path.name.endswith(".parquet") else sum(1 for line in open(path, "rb") if line.strip())
+            shards.append(describe(out, rel, rows))
+    return shards
+
+
 def write_manifest(out: Path, fields: dict) -> dict:
     """Validate and atomically write DIR/manifest.json (an invalid manifest is a synth bug: raise)."""
     from synth import schemas

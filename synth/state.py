@@ -40,6 +40,13 @@ def write_json_atomic(path: Path, obj: Any) -> None:
     os.replace(tmp, path)
 
 
+def write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 @contextmanager
 def writer_lock(out: Path) -> Iterator[None]:
     """Hold OUT/.synth/lock (an advisory POSIX lock) while this process writes --out.
@@ -86,12 +93,15 @@ def done_chunks(out: Path, rank: int) -> set[int]:
     if not folder.is_dir():
         return set()
     prefix = f"{rank:05d}_"
-    return {int(p.stem.split("_")[1]) for p in folder.glob(f"{prefix}*.json")}
+    chunks = (p.stem.split("_", 1)[1] for p in folder.glob(f"{prefix}*.json"))
+    return {int(c) for c in chunks if c.isdigit()}
 
 
 def all_markers(out: Path) -> list[dict]:
+    """The readable commit markers (an unreadable one is redone on resume: synth.repair)."""
     folder = state_dir(out) / "chunks"
-    return [read_json(p) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+    found = [read_json(p) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+    return [m for m in found if isinstance(m, dict)]
 
 
 def progress_path(out: Path, rank: int) -> Path:

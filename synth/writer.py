@@ -22,7 +22,7 @@ from string import Template
 
 from datatrove.pipeline.base import PipelineStep
 
-from synth import arrow, records, schemas, state
+from synth import arrow, integrity, records, schemas, state
 from synth.dataset import DATA, REJECTS
 
 PROGRESS_EVERY_S = 1.0
@@ -151,14 +151,17 @@ class DatasetWriter(PipelineStep):
             # Re-committing a chunk that was already committed (an InferenceRunner replaying its checkpoint
             # after a crash between our marker and its own bookkeeping): same content; count it once.
             self._done_items -= chunk.items
-        files = []
+        shards = []  # each file's certificate (rows, bytes, hash): resume and `validate` hold the file to it
         if chunk.kept:
-            files.append(self._write_file(DATA, name, _in_order(chunk.kept, chunk.kept_at), self.kind))
+            rel = self._write_file(DATA, name, _in_order(chunk.kept, chunk.kept_at), self.kind)
+            shards.append(integrity.describe(self.out, rel, len(chunk.kept)))
         if chunk.rejects:
-            files.append(self._write_file(REJECTS, name, _in_order(chunk.rejects, chunk.rejects_at), "reject"))
+            rel = self._write_file(REJECTS, name, _in_order(chunk.rejects, chunk.rejects_at), "reject")
+            shards.append(integrity.describe(self.out, rel, len(chunk.rejects)))
         state.write_json_atomic(state.marker_path(self.out, rank, chunk_index), {
             "rank": rank, "chunk": chunk_index, "items": chunk.items, "output": len(chunk.kept),
-            "rejected": dict(chunk.reasons), "usage": dict(chunk.usage), "files": files,
+            "rejected": dict(chunk.reasons), "usage": dict(chunk.usage), "files": [s["file"] for s in shards],
+            "shards": shards,
         })
         self._progress(rank, force=True)
 

@@ -1,6 +1,8 @@
 """`synth serve tools --corpus CORPUS --host 127.0.0.1 --port P`: the agent tools over HTTP/JSON.
 
-Routes and payloads: synth/env/server.py. Runs until interrupted (Ctrl-C / SIGTERM).
+Routes, payloads and limits: synth/env/server.py. Runs until interrupted (Ctrl-C / SIGTERM). Every call but
+/health needs the bearer token printed at start (or set in SYNTH_TOOLS_TOKEN); a non-loopback --host
+needs --allow-remote.
 """
 
 from __future__ import annotations
@@ -30,18 +32,28 @@ def register(app: typer.Typer) -> None:
                                              "passages for the goal (any OpenAI-compatible endpoint, vLLM "
                                              "included; key from SYNTH_API_KEY); none: passages only.")] = "none",
         model: Annotated[str | None, typer.Option(help="Model name the teacher endpoint serves.")] = None,
+        allow_remote: Annotated[bool, typer.Option("--allow-remote", help="Required to bind a non-loopback --host: "
+                                                   "anyone who can reach it and holds the token runs code.")] = False,
+        python_workers: Annotated[int, typer.Option(min=1, max=64, help="Sandboxed python runs at once; more "
+                                                    "calls queue (429/503 with Retry-After when full).")] = 8,
+        request_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds a client has to send a whole request "
+                                                       "(slower connections are closed).")] = 10.0,
+        call_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds a tool call may take (504 after).")] = 60.0,
         config: Annotated[Path | None, typer.Option("--config", help="TOML or YAML file; keys are flag names.")] = None,
     ):
         """Serve search / open / visit (and python) over HTTP/JSON for external agent frameworks."""
-        import signal
+        import os
         import sys
 
         from synth.env.cache import MemoryCache, SqliteCache
         from synth.env.corpus import MODES, Corpus
-        from synth.env.server import ToolServer
+        from synth.env.server import TOKEN_ENV, ServerLimits, ToolServer, is_loopback
         from synth.env.tools import ToolBox, default_sandbox
         from synth.errors import UserError
 
+        if not is_loopback(host) and not allow_remote:
+            raise UserError(f"--host {host} is reachable from other machines and the python tool runs code: "
+                            "pass --allow-remote if you mean it (keep 127.0.0.1 otherwise)")
         if mode is not None and mode not in MODES:
             raise UserError(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
         kb = Corpus(corpus)
@@ -53,22 +65,20 @@ def register(app: typer.Typer) -> None:
                       sandbox=default_sandbox() if python else None, default_mode=mode,
                       extractor=_extractor(visit_teacher, model))
         box.warm()  # load indexes and the encoder now: first requests are fast and threads do not race
+        limits = ServerLimits(python_workers=python_workers, request_read_s=request_timeout, call_s=call_timeout)
         try:
-            server = ToolServer(box, host=host, port=port)
+            server = ToolServer(box, host=host, port=port, limits=limits)
         except OSError as exc:
             raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-        def stop(signum, frame):
-            raise KeyboardInterrupt
-
-        signal.signal(signal.SIGTERM, stop)
+        if not is_loopback(host):
+            print(f"WARNING: serving on {host}, reachable from other machines; every client with the token can "
+                  "run code in the sandbox", file=sys.stderr, flush=True)
         print(f"serving {', '.join(box.tools)} for {corpus} (version {box.corpus.version}) on {server.url}",
               file=sys.stderr, flush=True)
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.httpd.server_close()
+        if not os.environ.get(TOKEN_ENV):  # a token the user chose is not echoed
+            print(f"token: {server.token}  (send 'Authorization: Bearer TOKEN'; set {TOKEN_ENV} to choose it)",
+                  file=sys.stderr, flush=True)
+        server.serve_forever()  # until SIGINT/SIGTERM; in-flight calls finish first
 
 
 def _extractor(teacher: str, model: str | None):

@@ -1,5 +1,8 @@
 """`synth validate DIR|FILE`: check every record against its schema; list each violation; exit 2 if any.
 
+A synth dataset's shards are also held to the manifest's certificates (sizes and parquet footers; content
+hashes with --deep; none with --no-verify): a missing, added, cut or re-written shard is a violation.
+
 Unlike the readers (which stop at the first bad record), validation keeps going and reports every
 violation as `file:row: field 'path': message`, so a user fixes a file in one pass.
 """
@@ -12,9 +15,9 @@ from typing import Annotated
 
 import typer
 
-from synth import schemas
+from synth import integrity, schemas
 from synth.cli_common import JsonOut, synth_command
-from synth.dataset import MANIFEST, REJECTS, expand, is_dataset_dir, read_manifest
+from synth.dataset import MANIFEST, REJECTS, data_files, expand, is_dataset_dir, read_manifest
 from synth.errors import InputError, UserError
 
 
@@ -47,9 +50,11 @@ def violations(target: Path, kind: str | None) -> Iterator[str]:
             return
         for field, message in schemas.iter_errors(manifest, "manifest"):
             yield f"{target / MANIFEST}: field '{field}': {message}"
+        if integrity.mode() != "off":  # shards against their certificates (--deep: content hashes too)
+            yield from integrity.dataset_problems(target, deep=integrity.mode() == "deep")
         stored = manifest.get("kind")
         kind = kind or stored
-        targets += [(f, stored, kind) for f, _ in expand(target)]
+        targets += [(f, stored, kind) for f in data_files(target) if f.is_file()]
         targets += [(f, "reject", "reject") for f in sorted((target / REJECTS).glob("*")) if f.suffix in (".parquet", ".jsonl")]
     else:
         if not kind:

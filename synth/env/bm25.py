@@ -8,7 +8,8 @@ taken with ties broken by position, which keeps results identical from run to ru
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -31,9 +32,9 @@ def build_bm25(texts: Iterable[str], out: Path, tick: Callable[[int], None], par
     params = {**PARAMS, **(params or {})}
     tokenizer = _tokenizer(params)
     ids = []
-    for i, doc in enumerate(tokenizer.streaming_tokenize(texts, update_vocab=True), start=1):
-        ids.append(np.asarray(doc, dtype=np.int32))  # int32 arrays: ~8x smaller than lists of ints
-        tick(i)
+    for doc in _tokenized_docs(tokenizer, texts):
+        ids.append(doc)
+        tick(len(ids))
     vocab = tokenizer.get_vocab_dict()
     if "" not in vocab:  # unknown query words map to "", which must exist in the index vocabulary
         vocab[""] = len(vocab)
@@ -44,6 +45,47 @@ def build_bm25(texts: Iterable[str], out: Path, tick: Callable[[int], None], par
     tokenizer.save_vocab(str(out))
     (out / "synth_params.json").write_text(json.dumps(params, sort_keys=True), encoding="utf-8")
     return {**params, "vocabulary": len(vocab), "documents": len(ids)}
+
+
+PIECE_CHARS = 1 << 20
+
+
+def _pieces(text: str, size: int = PIECE_CHARS) -> Iterator[str]:
+    """`text` in pieces of about `size` characters cut at whitespace, so tokens are the same as the whole
+    text's (a piece without whitespace, one huge "word", is cut where it must)."""
+    start = 0
+    while len(text) - start > size:
+        cut = text.rfind(" ", start, start + size)
+        cut = start + size if cut <= start else cut
+        yield text[start:cut]
+        start = cut
+    yield text[start:]
+
+
+def _tokenized_docs(tokenizer, texts: Iterable[str], piece_chars: int = PIECE_CHARS) -> Iterator[np.ndarray]:
+    """Token ids per document (int32 arrays: ~8x smaller than lists of ints). A document is tokenized a
+    piece at a time: the tokenizer's lists of strings and ints for a whole 20 MB page would take ~20x its
+    size; per piece they take ~20x a megabyte, and the page's ids 4 bytes a token."""
+    owner: deque[tuple[int, bool]] = deque()  # (document, last piece of it) of each piece handed out
+
+    def pieces():
+        for number, text in enumerate(texts):
+            parts = _pieces(text, piece_chars)
+            piece = next(parts)
+            for following in parts:
+                owner.append((number, False))
+                yield piece
+                piece = following
+            owner.append((number, True))
+            yield piece
+
+    parts: list[np.ndarray] = []
+    for tokens in tokenizer.streaming_tokenize(pieces(), update_vocab=True):
+        _, last = owner.popleft()
+        parts.append(np.asarray(tokens, dtype=np.int32))
+        if last:
+            yield parts[0] if len(parts) == 1 else np.concatenate(parts)
+            parts = []
 
 
 def topk_stable(scores: np.ndarray, k: int, *, positive_only: bool = False) -> np.ndarray:

@@ -22,6 +22,7 @@ from synth import manifest as mf
 from synth import state
 from synth.dataset import require_new_or_dataset
 from synth.env.dense import DenseConfig
+from synth.env.sources.tabular import DEFAULT_MAX_DOC_BYTES
 from synth.env.layout import KIND, LAYOUT_VERSION, CorpusPaths
 from synth.errors import ConfigChangedError
 from synth.progress import progress_bar
@@ -36,9 +37,13 @@ class BuildConfig:
     dense: bool = True
     dense_config: DenseConfig = field(default_factory=DenseConfig)
     show_progress: bool = True  # runtime only: not part of the config hash
+    max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES  # a larger document is a `doc_too_large` reject
 
     def shaping(self) -> dict:
-        return {"bm25": self.bm25, "dense": self.dense, "dense_config": asdict(self.dense_config)}
+        shaping = {"bm25": self.bm25, "dense": self.dense, "dense_config": asdict(self.dense_config)}
+        if self.max_doc_bytes != DEFAULT_MAX_DOC_BYTES:  # the default keeps earlier builds' config hash
+            shaping["max_doc_bytes"] = self.max_doc_bytes
+        return shaping
 
 
 def source_hash(spec: str) -> str:
@@ -61,7 +66,9 @@ def _prepare(out: Path, digest: str, force: bool) -> None:
         for name in OUTPUTS:
             target = out / name
             shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
-        shutil.rmtree(state.state_dir(out), ignore_errors=True)
+        for target in state.state_dir(out).iterdir():  # not the lock this process holds
+            if target.name != "lock":
+                shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
     state.write_json_atomic(state.state_dir(out) / "state.json", {
         "command": COMMAND, "kind": KIND, "config_hash": digest,
         "started": (saved or {}).get("started") if saved and saved.get("config_hash") == digest else _now()})
@@ -83,13 +90,13 @@ def _stage(paths: CorpusPaths, name: str, run: Callable[[], dict]) -> dict:
     return result
 
 
-def _ingest(source: str, paths: CorpusPaths, show: bool) -> dict:
+def _ingest(source: str, paths: CorpusPaths, show: bool, max_doc_bytes: int) -> dict:
     from synth.env.graph import build_graph
     from synth.env.ingest import finalize, stage
     from synth.env.sources import open_source
 
     with progress_bar("read source", None, show) as tick:
-        ingested, redirects = stage(open_source(source), paths, tick)
+        ingested, redirects = stage(open_source(source, max_doc_bytes), paths, tick, max_doc_bytes)
     with progress_bar("write documents", ingested.inputs, show) as tick:
         finalize(ingested, redirects, paths, tick)
     with progress_bar("resolve links", None, show) as tick:
@@ -149,11 +156,21 @@ def build_corpus(source: str, out: str | Path, cfg: BuildConfig | None = None, *
     """Build (or resume) OUT from SOURCE; returns the summary the CLI prints."""
     cfg = cfg or BuildConfig()
     out, started = Path(out), time.time()
-    paths = CorpusPaths(out)
     src_hash = source_hash(source)
     digest = mf.config_hash(COMMAND, KIND, {"source": source, **cfg.shaping()}, [src_hash])
+    require_new_or_dataset(out)
+    state.state_dir(out).mkdir(parents=True, exist_ok=True)
+    # One writer per --out, as for every command (synth.state.writer_lock): two builds would race on
+    # the same staging files and stage markers.
+    with state.writer_lock(out):
+        return _build_locked(source, out, cfg, force, src_hash, digest, started)
+
+
+def _build_locked(source: str, out: Path, cfg: BuildConfig, force: bool, src_hash: str, digest: str,
+                  started: float) -> dict:
+    paths = CorpusPaths(out)
     _prepare(out, digest, force)
-    counts = _stage(paths, "ingest", lambda: _ingest(source, paths, cfg.show_progress))
+    counts = _stage(paths, "ingest", lambda: _ingest(source, paths, cfg.show_progress, cfg.max_doc_bytes))
     indexes: dict = {}
     if cfg.bm25:
         indexes["bm25"] = _stage(paths, "bm25", lambda: _bm25(paths, counts["articles"], cfg.show_progress))
@@ -211,6 +228,7 @@ def _write_manifest(paths: CorpusPaths, source: str, src_hash: str, digest: str,
         "timings": {"started": begun, "finished": _now(), "seconds": round(time.time() - started, 3)},
         "executor": {"type": "local", "tasks": 1, "workers": 1}, "versions": mf.versions(),
         "output_hash": mf.hash_files(files), "files": [f"data/{p.name}" for p in files],
+        "shards": mf.certify_shards(paths.root, files),
         "stats": {"corpus_version": card["version"], "counts": card["counts"], "indexes": card["indexes"],
                   "stage_seconds": timings}})
     mf.write_dataset_card(paths.root, COMMAND, KIND, "parquet")

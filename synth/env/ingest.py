@@ -62,9 +62,11 @@ class _Rejects:
             self.writer.close()
 
 
-def _problem(doc: RawDoc, ids: set[str]) -> tuple[str, str] | None:
+def _problem(doc: RawDoc, ids: set[str], max_doc_bytes: int | None = None) -> tuple[str, str] | None:
     if doc.problem:
         return doc.problem
+    if max_doc_bytes and len(doc.text) > max_doc_bytes // 4 and len(doc.text.encode("utf-8")) > max_doc_bytes:
+        return ("doc_too_large", f"text of {len(doc.text.encode('utf-8'))} bytes over --max-doc-bytes {max_doc_bytes}")
     if not doc.id:
         return ("missing_id", "")
     if not doc.title.strip():
@@ -78,7 +80,8 @@ def _problem(doc: RawDoc, ids: set[str]) -> tuple[str, str] | None:
     return None
 
 
-def stage(source: Iterable[RawDoc], paths: CorpusPaths, tick: Callable[[int], None]) -> tuple[Ingested, dict]:
+def stage(source: Iterable[RawDoc], paths: CorpusPaths, tick: Callable[[int], None],
+          max_doc_bytes: int | None = None) -> tuple[Ingested, dict]:
     """Pass 1. Returns the state and {redirect id: target title or ("id", article id)}."""
     state = Ingested()
     rejects = _Rejects(paths, state.rejected)
@@ -90,7 +93,7 @@ def stage(source: Iterable[RawDoc], paths: CorpusPaths, tick: Callable[[int], No
         for doc in source:
             state.inputs += 1
             tick(state.inputs)
-            problem = _problem(doc, ids)
+            problem = _problem(doc, ids, max_doc_bytes)
             if problem:
                 rejects.add(doc, *problem)
                 continue

@@ -9,6 +9,8 @@ Retrying and backoff live in the runner (synth.teachers.runner), not here.
 
 from __future__ import annotations
 
+import asyncio
+from contextvars import ContextVar
 from typing import Any
 
 from synth.teachers.errors import TeacherError, TeacherUnavailable, TransientError
@@ -39,19 +41,30 @@ def make_client(timeout: float, connections: int, base: str):
     )
 
 
-async def post_json(client, base: str, route: str, payload: dict) -> dict:
-    """POST `payload` to BASE+route and return the decoded body of a 200 answer."""
+# What is left of the deadline of the call being attempted (set by the runner around each attempt): an
+# attempt never outlives it, whatever --timeout says.
+ATTEMPT_LIMIT: ContextVar[float | None] = ContextVar("synth_attempt_limit", default=None)
+
+
+async def post_json(client, base: str, route: str, payload: dict, timeout: float | None = None) -> dict:
+    """POST `payload` to BASE+route and return the decoded body of a 200 answer.
+
+    `timeout` bounds the whole request (connect, send, read of the full body), not each read: httpx's own
+    timeouts are per operation, so an endpoint dripping a byte a second would hold a request forever."""
     import httpx
     import orjson
 
     # orjson both ways: several times cheaper than httpx's json for long multi-turn payloads, and client CPU
     # is engine CPU when both share a machine.
     body = orjson.dumps(payload)
+    limit = min((t for t in (timeout, ATTEMPT_LIMIT.get()) if t), default=None)
     try:
-        response = await client.post(route_url(base, route), content=body,
-                                     headers={"Content-Type": "application/json", **headers()})
-    except httpx.TimeoutException as exc:
-        raise TransientError("teacher_timeout", f"no answer within the timeout ({type(exc).__name__})") from None
+        async with asyncio.timeout(limit):
+            response = await client.post(route_url(base, route), content=body,
+                                         headers={"Content-Type": "application/json", **headers()})
+    except (httpx.TimeoutException, TimeoutError) as exc:
+        raise TransientError("teacher_timeout", f"no complete answer within {limit:g} s ({type(exc).__name__})"
+                             if limit else f"no answer within the timeout ({type(exc).__name__})") from None
     except (httpx.TransportError, OSError) as exc:
         raise TransientError("teacher_connection_error", f"{type(exc).__name__}: {exc}") from None
     return _decode(response)
@@ -60,7 +73,7 @@ async def post_json(client, base: str, route: str, payload: dict) -> dict:
 def _decode(response) -> dict:
     import orjson
 
-    status, raw = response.status_code, response.content
+    status, raw = response.status_code, _without_key(response.content)
     preview = scrub(raw[:BODY_PREVIEW].decode("utf-8", "replace"))
     if status == 200:
         try:
@@ -80,6 +93,15 @@ def _decode(response) -> dict:
         raise TeacherUnavailable(f"teacher answered HTTP 404 (unknown model or route): {preview}")
     # 400/413/422...: this request is bad (too long a prompt, an unsupported parameter): reject the record.
     raise TeacherError("teacher_bad_request", f"HTTP {status}: {preview}")
+
+
+def _without_key(raw: bytes) -> bytes:
+    """The body with the API key masked before anything reads it: a reply that echoes the key (a hostile or
+    broken endpoint) must not carry it into records, rejects or the request cache."""
+    key = api_key()
+    if key and len(key) >= 4 and key.encode() in raw:
+        return raw.replace(key.encode(), b"***")
+    return raw
 
 
 def _well_formed(data: Any) -> bool:

@@ -37,6 +37,7 @@ from datatrove.pipeline.inference.types import ServerError
 from synth import records, state
 from synth.dataset import STATE
 from synth.teachers.budget import Ledger, Spend, estimate_prompt_tokens, spend_of
+from synth.teachers import http
 from synth.teachers.config import Teacher, inference_config
 from synth.teachers.errors import TeacherError, TeacherUnavailable, TransientError
 from synth.teachers.gate import BudgetExhausted, Gate
@@ -277,20 +278,39 @@ class TeacherRunner(InferenceRunner):
         async with semaphore:
             self.queue_sizes.change_queues({"waiting_requests": -1, "running_requests": 1})
             try:
-                for attempt in range(opts.retries + 1):
-                    try:
-                        response = await server.make_request(payload)
-                    except TransientError as exc:
-                        self.stat_update(exc.reason, unit="request")
-                        if attempt < opts.retries:
-                            await asyncio.sleep(_backoff(opts.backoff, attempt))
-                            continue
-                        self._failed(exc)
-                        raise TeacherError(exc.reason, f"{exc.detail} (after {attempt + 1} attempts)") from None
-                    self._failures_in_a_row = 0
-                    return self._reply(response)
+                return await self._attempts(server, payload)
             finally:
                 self.queue_sizes.change_queues({"running_requests": -1})
+
+    async def _attempts(self, server, payload: dict) -> Reply:
+        """Up to 1 + --retries attempts inside one deadline: every attempt at its full --timeout plus the
+        nominal backoff between them (`call_deadline`). Attempts, backoff (with its jitter) and anything slower
+        than planned all count against it, so no call (and no record waiting on it) outlives it."""
+        opts, loop = self.teacher.options, asyncio.get_running_loop()
+        budget = call_deadline(opts.timeout, opts.retries, opts.backoff)
+        deadline = loop.time() + budget
+        for attempt in range(opts.retries + 1):
+            token = http.ATTEMPT_LIMIT.set(max(0.001, deadline - loop.time()))
+            try:
+                response = await server.make_request(payload)
+            except TransientError as exc:
+                self.stat_update(exc.reason, unit="request")
+                if attempt < opts.retries:
+                    pause = min(_backoff(opts.backoff, attempt), deadline - loop.time())
+                    if pause > 0:
+                        await asyncio.sleep(pause)
+                    if deadline - loop.time() > 0:
+                        continue
+                    # Out of time: the reject names the last failure (a timeout, or e.g. the 503s that used the
+                    # time up), and the detail says the deadline ended the retries.
+                    exc = TransientError(exc.reason, f"{exc.detail}; deadline of {budget:g} s (--timeout x "
+                                         "(1 + --retries) + backoff) spent")
+                self._failed(exc)
+                raise TeacherError(exc.reason, f"{exc.detail} (after {attempt + 1} attempts)") from None
+            finally:
+                http.ATTEMPT_LIMIT.reset(token)
+            self._failures_in_a_row = 0
+            return self._reply(response)
         raise AssertionError("unreachable")
 
     def _failed(self, exc: TeacherError) -> None:
@@ -312,6 +332,12 @@ class TeacherRunner(InferenceRunner):
         return Reply(text=text or "", finish_reason=choice.get("finish_reason") or "stop", usage=usage,
                      reasoning=message.get("reasoning_content") or message.get("reasoning") or "",
                      tool_calls=message.get("tool_calls") or None)
+
+
+def call_deadline(timeout: float, retries: int, backoff: float) -> float:
+    """Seconds one teacher call may take with all its retries: each attempt's --timeout and the longest
+    nominal backoff between attempts."""
+    return timeout * (retries + 1) + sum(min(BACKOFF_CAP_S, backoff * 2 ** a) for a in range(retries))
 
 
 def _backoff(base: float, attempt: int) -> float:

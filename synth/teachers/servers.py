@@ -39,7 +39,7 @@ class _HttpTransport:
 
     async def _make_request(self, payload: dict) -> dict:
         route = "/chat/completions" if self.config.use_chat else "/completions"
-        return await http.post_json(self._http(), self.api_base(), route, payload)
+        return await http.post_json(self._http(), self.api_base(), route, payload, self.config.request_timeout)
 
     async def is_ready(self) -> bool:
         try:

@@ -15,14 +15,18 @@ from synth.env.tools import ToolBox
 
 @pytest.fixture(scope="module")
 def server(tiny_corpus):
-    srv = ToolServer(ToolBox(Corpus(tiny_corpus)), port=0).start()
+    srv = ToolServer(ToolBox(Corpus(tiny_corpus)), port=0, token=TOKEN).start()
     yield srv
     srv.stop()
 
 
-def _post(url: str, body: dict | bytes) -> tuple[int, dict]:
+TOKEN = "test-token-for-the-tool-server"
+
+
+def _post(url: str, body: dict | bytes, token: str = TOKEN) -> tuple[int, dict]:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json",
+                                                          "Authorization": f"Bearer {token}"})
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
             return resp.status, json.loads(resp.read())
@@ -34,7 +38,8 @@ def test_health_and_schemas(server, tiny_corpus):
     with urllib.request.urlopen(server.url + "/health", timeout=10) as resp:
         health = json.loads(resp.read())
     assert health["status"] == "ok" and health["corpus_version"] == Corpus(tiny_corpus).version
-    with urllib.request.urlopen(server.url + "/tools", timeout=10) as resp:
+    tools = urllib.request.Request(server.url + "/tools", headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(tools, timeout=10) as resp:
         assert [t["function"]["name"] for t in json.loads(resp.read())][:3] == ["search", "open", "visit"]
 
 
@@ -60,7 +65,7 @@ def test_python_tool_over_http_runs_in_the_sandbox(tiny_corpus):
     sandbox = default_sandbox()
     if sandbox is None:
         pytest.skip("no sandbox backend on this machine")
-    srv = ToolServer(ToolBox(Corpus(tiny_corpus), sandbox=sandbox), port=0).start()
+    srv = ToolServer(ToolBox(Corpus(tiny_corpus), sandbox=sandbox), port=0, token=TOKEN).start()
     try:
         status, body = _post(srv.url + "/call", {"name": "python", "arguments": {"code": "print(6 * 7)"}})
         assert status == 200 and body["result"]["status"] == "ok" and body["result"]["stdout"].strip() == "42"

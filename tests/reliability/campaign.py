@@ -65,7 +65,7 @@ def faults(args, work: Path) -> list[dict]:
     from tests.reliability.test_faults import CLIENT, MIXED, RETRIES, responses_argv, seeded_echo
     from tests.teachers.fake_openai import FakeOpenAI
 
-    plans = [FaultPlan(seed=args.seed + 3, rate=0.4, max_faults=RETRIES, hang_s=2.0), MIXED,
+    plans = [FaultPlan(seed=args.seed + 3, rate=0.4, max_faults=RETRIES, hang_s=5.0), MIXED,
              FaultPlan(seed=args.seed + 2, rate=0.0, burst=(7, 3))]
     rows, table = [], [("| command | fault plan | faults injected (by kind) | records | identical to clean run | "
                         "rejected (reason) | unexpected | exit | ok |"), "|" + "---|" * 9]

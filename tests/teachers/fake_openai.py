@@ -22,6 +22,7 @@ Helpers: `script(*actions, then=handler)` plays actions in order; `by_prompt({su
 from __future__ import annotations
 
 import json
+import select
 import socket
 import struct
 import threading
@@ -74,6 +75,16 @@ class Hang:
 @dataclass
 class Garbage:
     body: str = '{"choices": [ {"message": '
+
+
+@dataclass
+class Drip:
+    """HTTP 200 with the full Content-Length, then the body one byte every `interval` seconds (a slow-drip
+    endpoint: every read succeeds, the request never ends). `held` gets, per request, the seconds from its
+    arrival until the client hung up."""
+
+    interval: float = 1.5
+    held: list = field(default_factory=list)
 
 
 @dataclass
@@ -223,6 +234,8 @@ def _make_handler(server: FakeOpenAI):
                 # SO_LINGER 0: close() sends RST, the client sees "connection reset by peer".
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 return None
+            if isinstance(action, Drip):
+                return self._drip(req, action)
             if isinstance(action, Fail):
                 return self._send(action.status, action.body)
             if isinstance(action, Garbage):
@@ -232,5 +245,25 @@ def _make_handler(server: FakeOpenAI):
                     time.sleep(action.delay)
                 return self._send(200, json.dumps(_completion(server, req, action)))
             raise TypeError(f"unknown fake action {action!r}")
+
+        def _drip(self, req: Request, action: Drip) -> None:
+            data = json.dumps(_completion(server, req, Say("dripped"))).encode("utf-8")
+            started = time.monotonic()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.close_connection = True
+            try:
+                for i in range(len(data)):
+                    self.wfile.write(data[i:i + 1])
+                    self.wfile.flush()
+                    # Wait one interval, or less if the client hangs up (readable with nothing to read).
+                    ready, _, _ = select.select([self.connection], [], [], action.interval)
+                    if ready and not self.connection.recv(1, socket.MSG_PEEK):
+                        break
+            except OSError:
+                pass
+            action.held.append(time.monotonic() - started)
 
     return Handler

@@ -21,11 +21,11 @@ FAULTS = {  # prompt -> what the server does (lists play in order; the last acti
     "flaky-503": [Fail(503), Say("recovered")],
     "flaky-reset": [Reset(), Say("recovered")],
     "flaky-garbage": [Garbage(), Say("recovered")],
-    "flaky-hang": [Hang(2.0), Say("recovered")],
+    "flaky-hang": [Hang(5.0), Say("recovered")],
     "always-503": Fail(503),
     "always-429": Fail(429),
     "always-garbage": Garbage('{"choices": []}'),
-    "always-hang": Hang(2.0),
+    "always-hang": Hang(5.0),
     "truncated": Say("cut off mid", finish_reason="length"),
     "empty": Say(""),
 }
@@ -66,7 +66,7 @@ def test_every_fault_is_retried_or_rejected_and_the_key_never_reaches_disk(fault
     src = write_jsonl(tmp_path / "in.jsonl", [{"id": p, "messages": [{"role": "user", "content": p}]} for p in prompts])
     out = tmp_path / "out"
     res = synth("generate", "responses", str(src), "--out", str(out), "--teacher", f"openai:{faulty.url}",
-                "--model", "fake-model", "--n", "1", "--retries", "2", "--retry-backoff", "0.01", "--timeout", "0.5",
+                "--model", "fake-model", "--n", "1", "--retries", "2", "--retry-backoff", "0.01", "--timeout", "2",  # whole request (issue 28)
                 "--chunk-size", "3", "--json", env={"SYNTH_API_KEY": KEY})
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout)

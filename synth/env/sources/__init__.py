@@ -32,7 +32,7 @@ def source_kind(spec: str) -> str:
     return "tabular"
 
 
-def open_source(spec: str) -> Iterator[RawDoc]:
+def open_source(spec: str, max_doc_bytes: int | None = None) -> Iterator[RawDoc]:
     kind = source_kind(spec)
     if kind == "foldoc":
         from synth.env.sources.foldoc import iter_foldoc
@@ -48,4 +48,4 @@ def open_source(spec: str) -> Iterator[RawDoc]:
         return iter_mediawiki(Path(spec))
     from synth.env.sources.tabular import iter_tabular
 
-    return iter_tabular(Path(spec))
+    return iter_tabular(Path(spec), max_doc_bytes) if max_doc_bytes else iter_tabular(Path(spec))

@@ -17,9 +17,70 @@ from synth.env.records import RawDoc, RawLink, parse_timestamp
 from synth.errors import InputError
 
 
-def iter_tabular(path: Path) -> Iterator[RawDoc]:
+DEFAULT_MAX_DOC_BYTES = 20_000_000
+
+
+def iter_tabular(path: Path, max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES) -> Iterator[RawDoc]:
+    if path.is_file() and path.name.endswith((".jsonl", ".jsonl.gz")):
+        yield from _iter_jsonl_docs(path, max_doc_bytes)
+        return
     for row in iter_rows([path]):
-        yield to_raw(row.record, row.path, row.row)
+        yield to_raw(row.record, row.path, row.row)  # the size cap applies in synth.env.ingest
+
+
+def _iter_jsonl_docs(path: Path, cap: int) -> Iterator[RawDoc]:
+    """JSONL rows as documents; a row over `cap` bytes or not UTF-8 is a per-row reject, not the end of the
+    build. A row over the cap is skipped without being held in memory."""
+    import gzip
+    import zlib
+
+    from synth.dataset import _parse_line, one_line
+
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            for number, raw, size in _bounded_lines(fh, cap):
+                where = f"{path}:{number}"
+                if raw is None:
+                    yield _rejected(where, "doc_too_large", f"row of {size} bytes over --max-doc-bytes {cap}")
+                elif not raw.strip():
+                    continue
+                elif (bad := _invalid_utf8_at(raw)) is not None:
+                    yield _rejected(where, "invalid_utf8", f"invalid UTF-8 at byte {bad} of the row")
+                else:
+                    yield to_raw(_parse_line(raw, path, number), str(path), number)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(str(path), None, f"cannot read: {one_line(exc)}") from None
+
+
+def _bounded_lines(fh, cap: int) -> Iterator[tuple[int, bytes | None, int]]:
+    """(line number, bytes or None when over `cap`, size) of every line, reading at most cap+1 bytes of one."""
+    number = 0
+    while raw := fh.readline(cap + 1):
+        number += 1
+        if len(raw) <= cap or raw.endswith(b"\n"):
+            yield number, raw, len(raw)
+            continue
+        size = len(raw)
+        del raw
+        while piece := fh.readline(1 << 20):  # drain the rest of the oversized line
+            size += len(piece)
+            if piece.endswith(b"\n"):
+                break
+        yield number, None, size
+
+
+def _invalid_utf8_at(raw: bytes) -> int | None:
+    start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        raw[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start + start
+    return None
+
+
+def _rejected(where: str, reason: str, detail: str) -> RawDoc:
+    return RawDoc(id="", title="", text="", where=where, problem=(reason, detail))
 
 
 def _field(record: dict, name: str, where: tuple[str, int], *, required: bool = True) -> str | None:
