@@ -53,8 +53,9 @@ def _complexity(box: Sandbox, seed: Seed, cfg: BuildConfig) -> dict | None:
 
 
 def stdio_wrapper(program: str) -> str:
-    """Turn a stdin/stdout program into a function of its input text, so it can be profiled like any
-    function (stdin and stdout are swapped for in-memory streams during each call)."""
+    """Turn a stdin/stdout program into a function of its input text returning its stdout text, so it can
+    be profiled like any function and its outputs checked (stdin and stdout are swapped for in-memory
+    streams during each call)."""
     return (
         "import io as __io, sys as __sys\n"
         f"__CODE = compile({program!r}, 'solution.py', 'exec')\n"
@@ -62,7 +63,12 @@ def stdio_wrapper(program: str) -> str:
         "    old = __sys.stdin, __sys.stdout\n"
         "    __sys.stdin, __sys.stdout = __io.StringIO(text), __io.StringIO()\n"
         "    try:\n"
-        "        exec(__CODE, {'__name__': '__main__'})\n"
+        "        try:\n"
+        "            exec(__CODE, {'__name__': '__main__'})\n"
+        "        except SystemExit as __exit:\n"
+        "            if __exit.code not in (None, 0):\n"
+        "                raise\n"
+        "        return __sys.stdout.getvalue()\n"
         "    finally:\n"
         "        __sys.stdin, __sys.stdout = old\n"
     )

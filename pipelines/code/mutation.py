@@ -16,7 +16,7 @@ import json
 import random
 from dataclasses import dataclass, field
 
-from synth.pipelines.code.execute import Outcome, judge, run_function_tests, run_stdio_tests
+from synth.pipelines.code.execute import Outcome, SandboxFailure, judge, run_function_tests, run_stdio_tests
 
 from synth.sandbox import OK, Limits, Sandbox
 
@@ -174,10 +174,6 @@ def run_mutants(box: Sandbox, style: str, muts: list[tuple[str, str]], entry_poi
     if any(o.status == "infra_error" for o in outcomes):
         raise SandboxFailure(next(o.detail for o in outcomes if o.status == "infra_error"))
     return [_killed(style, o, expected) for o in outcomes]
-
-
-class SandboxFailure(RuntimeError):
-    """The sandbox itself failed while running mutants."""
 
 
 def score(box: Sandbox, style: str, source: str, entry_point: str | None, tests: list[dict],
