@@ -24,11 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from synth.pipelines.code.build import build_problem  # noqa: E402
-from synth.pipelines.code.problems import parse_seed  # noqa: E402
-from synth.pipelines.code.reward import reward  # noqa: E402
-from synth.sandbox import Sandbox  # noqa: E402
-from tests.code.test_reward import LINEAR, QUADRATIC, SEED  # noqa: E402
+from synth.pipelines.code.build import build_problem
+from synth.pipelines.code.problems import parse_seed
+from synth.pipelines.code.reward import reward
+
+from synth.sandbox import Sandbox
+from tests.code.test_reward import LINEAR, QUADRATIC, SEED
 
 
 def why(result: dict) -> str:

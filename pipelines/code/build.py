@@ -26,11 +26,19 @@ from synth.records import Reject
 from synth.sandbox import Sandbox
 
 
+def reference_profile() -> ProfileConfig:
+    """The reference is measured once per problem, so it gets more sizes (x sqrt 2 steps), larger n
+    where inputs stay cheap, a larger budget than a completion's profile during RL, and (being trusted)
+    repeats on a few inputs per size, so large sizes get as many repeats as small ones (issue 22)."""
+    return ProfileConfig(growth=2 ** 0.5, max_n=1 << 16, budget_s=1.5, cheap_s=0.002, reuse_inputs=3,
+                         min_repeats=6)
+
+
 @dataclass(frozen=True)
 class BuildConfig:
     tests: TestConfig = field(default_factory=TestConfig)
     mutation: MutationConfig = field(default_factory=MutationConfig)
-    profile: ProfileConfig = field(default_factory=ProfileConfig)
+    profile: ProfileConfig = field(default_factory=reference_profile)
     fit: FitConfig = field(default_factory=FitConfig)
     measure_complexity: bool = True
 

@@ -36,6 +36,8 @@ class ProfileConfig:
     min_repeats: int = 3  # fresh inputs per size (each one timed once, its output checked)
     max_repeats: int = 48  # tiny calls get up to this many: their minimum is what beats the clock's noise
     blowup: float = 12.0  # one doubling multiplying time by more than this -> arithmetic size steps
+    cheap_s: float = 0.0  # past max_n, go on growing while one input costs less than this (0: never)
+    reuse_inputs: int = 0  # > 0 only for trusted code: cycle through this many inputs per size
     seed: int = 0
 
     def to_job(self) -> dict:

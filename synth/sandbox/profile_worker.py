@@ -16,6 +16,7 @@ a given list of (size, input index) draws: the reference's answers for the input
 
 import gc
 import math
+import pickle
 import random
 import time
 
@@ -35,13 +36,33 @@ def _draw(gen, cfg, n, k, call_limited):
     return status, args, error, cpu
 
 
-def _one_input(fn, gen, cfg, n, k, tools):
+def _input(gen, cfg, n, k, cache, call_limited):
+    """(status, args, error, generation seconds) of timed input k. A trusted program (the reference at
+    build time, `reuse_inputs` > 0) cycles through that many inputs per size, each drawn once and reused
+    as is unless the program mutates it (then copied per call), so neither generation nor allocation
+    churn between calls distorts large sizes. An untrusted one never sees an input twice: it could
+    memoise the answer."""
+    reuse = cfg.get("reuse_inputs") or 0
+    if not reuse:
+        return _draw(gen, cfg, n, k, call_limited)
+    slot = cache.get(k % reuse)
+    if slot is None:
+        status, args, error, cpu = _draw(gen, cfg, n, k % reuse, call_limited)
+        if status == "ok":
+            cache[k % reuse] = {"frozen": pickle.dumps(args), "live": None, "args": args}
+        return status, args, error, cpu
+    if slot["live"] is None and pickle.dumps(slot["args"]) == slot["frozen"]:
+        slot["live"] = slot["args"]  # the first call left it unchanged: safe to reuse the object itself
+    return "ok", slot["live"] if slot["live"] is not None else pickle.loads(slot["frozen"]), None, 0.0
+
+
+def _one_input(fn, gen, cfg, n, k, tools, cache):
     """Time one call on a fresh input at size n and report its output; (call seconds, seconds spent
     including the input's generation), or None on failure.
     No batching of tiny calls: a batch's outputs would go unchecked (and could be memoised or faked), so
     precision at tiny sizes comes from the minimum over many fresh inputs instead."""
     call_limited, emit, encode_result = tools
-    status, args, error, drawing = _draw(gen, cfg, n, k, call_limited)
+    status, args, error, drawing = _input(gen, cfg, n, k, cache, call_limited)
     if status != "ok":
         emit("measure", n=n, status="generator_" + status, error=error)
         return None
@@ -56,31 +77,47 @@ def _one_input(fn, gen, cfg, n, k, tools):
 
 def measure_size(fn, gen, cfg, n, tools):
     """Min seconds over fresh inputs at size n, emitted as a `measure` event; None if a call failed."""
-    best, calls, spent, repeats = float("inf"), 0.0, 0.0, 0
+    best, calls, drawn, spent, repeats, cache = float("inf"), 0.0, 0.0, 0.0, 0, {}
     gc.disable()
     try:
         while repeats < cfg["max_repeats"] and (repeats < cfg["min_repeats"] or spent < cfg["size_s"]):
-            timed = _one_input(fn, gen, cfg, n, repeats, tools)
+            timed = _one_input(fn, gen, cfg, n, repeats, tools, cache)
             if timed is None:
                 return None
-            best, calls, spent, repeats = min(best, timed[0]), calls + timed[0], spent + timed[1], repeats + 1
+            # A trusted program's inputs are reused, so their generation does not eat the size's budget
+            spent += timed[0] if cfg.get("reuse_inputs") else timed[1]
+            best, calls, drawn, repeats = min(best, timed[0]), calls + timed[0], drawn + timed[1], repeats + 1
     finally:
         gc.enable()
     tools[1]("measure", n=n, status="ok", seconds=best, repeats=repeats, spent=calls)
-    return best
+    return best, drawn / max(1, min(repeats, cfg.get("reuse_inputs") or repeats))  # cost of a fresh input
 
 
 def sizes(cfg):
-    """Yields sizes; the caller sends back the ratio t(n)/t(prev) to steer the schedule. `growth` < 2
-    takes more sizes per doubling (better separation of n from n log n)."""
+    """Yields sizes; the caller sends back (ratio t(n)/t(prev), seconds per input at n) to steer the
+    schedule. `growth` < 2 takes more sizes per doubling (better separation of n from n log n). Past
+    `max_n` the schedule goes on while one input (generation and call) costs under `cheap_s`, up to
+    2^62: inputs like a single integer let O(log n) show over many more doublings."""
     n, linear, step, growth = cfg["min_n"], False, 1, cfg.get("growth", 2.0)
-    while n <= cfg["max_n"]:
-        ratio = yield n
+    cheap = False
+    while n <= cfg["max_n"] or (cheap and n <= 1 << 62):
+        ratio, cost = (yield n) or (None, None)
+        cheap = (cost is not None and cost < cfg.get("cheap_s", 0.0)) or (cost is None and cheap)
         if not linear and ratio is not None and ratio > cfg["blowup"] ** math.log2(growth) and n >= 4:
             linear, step = True, max(1, n // 8)
             n = int(n / growth) + step  # revisit the gap between the last two sizes
             continue
         n = n + step if linear else max(n + 1, int(n * growth))
+
+
+def warm_up(fn, gen, cfg, call_limited):
+    """A few untimed calls first: the interpreter specialises a function's bytecode after its first
+    calls, and the CPU's caches and predictors warm up, so the smallest sizes would otherwise read slow
+    and make an O(1) function look like it shrinks, or flatten a log n growth."""
+    status, args, _, _ = _draw(gen, cfg, cfg["min_n"], "warm", call_limited)
+    for _ in range(cfg.get("warm_up", 20) if status == "ok" else 0):
+        if call_limited(fn, pickle.loads(pickle.dumps(args)), cfg["call_cpu_s"])[0] != "ok":
+            return
 
 
 def replay(fn, gen, cfg, tools):
@@ -104,16 +141,18 @@ def run_profile(job, load_module, emit, call_limited, encode_result):
     if cfg.get("replay") is not None:
         replay(fn, gen, cfg, tools)
         return
+    warm_up(fn, gen, cfg, call_limited)
     started, last, seen = _CLOCK(), None, set()
     schedule = sizes(cfg)
     n = next(schedule)
     while True:
-        ratio = None
+        ratio, cost = None, None
         if n not in seen:
             seen.add(n)
-            best = measure_size(fn, gen, cfg, n, tools)
-            if best is None:
+            timed = measure_size(fn, gen, cfg, n, tools)
+            if timed is None:
                 return
+            best, cost = timed
             ratio = best / last if last and last > 0 else None
             last = best
             # The budget is this process' clock, so a program that patches it can overrun it: RLIMIT_CPU
@@ -121,6 +160,6 @@ def run_profile(job, load_module, emit, call_limited, encode_result):
             if best > cfg["stop_s"] or _CLOCK() - started > cfg["budget_s"]:
                 return
         try:
-            n = schedule.send(ratio)
+            n = schedule.send((ratio, cost))
         except StopIteration:
             return

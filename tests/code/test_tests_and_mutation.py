@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from synth.pipelines.code.adequacy import assess
 from synth.pipelines.code.build import build_problem
-from synth.pipelines.code.mutation import mutants
+from synth.pipelines.code.mutation import MutationConfig, mutants
 from synth.pipelines.code.problems import parse_seed
 from synth.pipelines.code.signature import draw_inputs
 from synth.pipelines.code.testgen import TestConfig, build_tests
@@ -112,8 +113,7 @@ def test_probe_and_generated_tests_respect_the_validator():
 def test_boundary_shift_return_and_argument_swap_operators():
     src = ("def f(xs, lo, hi):\n    cur = 0\n    for x in xs:\n        if cur < 0:\n            return lo\n"
            "        cur = max(cur - x, 1)\n    return hi\n")
-    texts = {m: d for m, d in mutants(src, __import__("synth.pipelines.code.mutation", fromlist=["x"])
-                                      .MutationConfig(max_mutants=1000))}
+    texts = dict(mutants(src, MutationConfig(max_mutants=1000)))
     assert any("cur < -1" in m for m in texts)  # 0 -> -1
     assert any("cur <= 0" in m for m in texts)  # < -> <=
     assert any("max(1, cur - x)" in m for m in texts)  # argument swap
@@ -126,7 +126,8 @@ def test_wrong_max_subarray_is_caught():
     """`cur < 0` -> `cur < -1` was never tried; the built tests must now fail that wrong solution."""
     from synth.pipelines.code.execute import run_tests
 
-    row = json.loads(open(__file__.rsplit("/tests/", 1)[0] + "/examples/code_seeds.jsonl").readline())
+    seeds = Path(__file__).resolve().parents[2] / "examples" / "code_seeds.jsonl"
+    row = json.loads(seeds.read_text().splitlines()[0])
     assert row["id"] == "max_subarray"
     box = _box()
     rec = build_problem(box, parse_seed(row, "<test>", 1))

@@ -13,7 +13,16 @@ import subprocess
 
 import pytest
 
-from synth.sandbox import MEMORY_LIMIT, OUTPUT_LIMIT, PROTOCOL_ERROR, RUNTIME_ERROR, TIMEOUT, VIOLATION, Limits, Sandbox
+from synth.sandbox import (
+    MEMORY_LIMIT,
+    OUTPUT_LIMIT,
+    PROTOCOL_ERROR,
+    RUNTIME_ERROR,
+    TIMEOUT,
+    VIOLATION,
+    Limits,
+    Sandbox,
+)
 from synth.sandbox.backend import detect
 
 LIMITS = Limits(cpu_s=2, wall_s=6, test_cpu_s=1.0, memory_mb=512, output_kb=256)
