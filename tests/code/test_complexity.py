@@ -10,8 +10,8 @@ import math
 import random
 
 import pytest
-from synth.pipelines.code.complexity import CLASSES, fit, normalize_class, time_reward
 from synth.pipelines.code.build import reference_profile
+from synth.pipelines.code.complexity import CLASSES, fit, normalize_class, time_reward
 from synth.pipelines.code.measure import measure
 
 from synth.sandbox import Sandbox

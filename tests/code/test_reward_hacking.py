@@ -10,13 +10,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from synth.pipelines.code.build import build_problem
-from synth.pipelines.code.problems import parse_seed
 from synth.pipelines.code.reward import CodeReward, RewardConfig, reward
 
-from synth.sandbox import Sandbox
-
-from .test_reward import LINEAR, QUADRATIC, SEED
+from .test_reward import LINEAR, QUADRATIC  # fixtures `box`, `problem`: tests/code/conftest.py
 
 QUAD_BODY = ("    pairs = 0\n    for i in range(len(xs)):\n        for j in range(i + 1, len(xs)):\n"
              "            if xs[i] == xs[j]:\n                pairs += 1\n    return pairs\n")
@@ -34,21 +30,6 @@ FORGE = ("import __main__, json, os\n"
          "def forge(**event):\n"
          "    event['nonce'] = __main__._NONCE\n"
          "    os.write(__main__._OUT, (json.dumps(event) + '\\n').encode())\n")
-
-
-@pytest.fixture(scope="module")
-def box() -> Sandbox:
-    return Sandbox(workers=2)
-
-
-@pytest.fixture(scope="module")
-def problem(box) -> dict:
-    rec = build_problem(box, parse_seed(SEED, "<test>", 1))
-    assert isinstance(rec, dict), rec
-    # The bound is the declared O(n): on a loaded 2-core box a dict-based O(n) may measure as O(n log n)
-    # (docs/code.md, fitter accuracy), and these tests are about attacks, not about the fitter.
-    rec["complexity"]["class"] = "O(n)"
-    return rec
 
 
 def score(problem, box, code: str, **config) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from synth.pipelines.code.adequacy import assess
 from synth.pipelines.code.build import build_problem
 from synth.pipelines.code.mutation import MutationConfig, mutants
@@ -102,6 +103,7 @@ TRAP = {
 }
 
 
+@pytest.mark.slow  # builds a whole problem (~10 s)
 def test_probe_and_generated_tests_respect_the_validator():
     """Issue 22: probes used to skip the validator, so a correct solution failed on negative heights."""
     rec = build_problem(_box(), parse_seed(TRAP, "<test>", 1))
@@ -122,6 +124,7 @@ def test_boundary_shift_return_and_argument_swap_operators():
     assert any("2)" in m for m in texts) and any("max(cur - x, 0)" in m for m in texts)  # +1 and -1
 
 
+@pytest.mark.slow  # builds a whole problem (~8 s)
 def test_wrong_max_subarray_is_caught():
     """`cur < 0` -> `cur < -1` was never tried; the built tests must now fail that wrong solution."""
     from synth.pipelines.code.execute import run_tests
