@@ -4,7 +4,7 @@ The set leans on the confusions that matter for the time reward: O(n) vs O(n log
 vs heaps, Python merge sort vs a linear merge) and O(n log n) vs O(n^2) (sorting vs insertion/bubble,
 nested scans). Every function is timed in the sandbox with the build-time profile (the reference's
 measurement) and classified by the fitter; the script prints accuracy, the confusion matrix and every
-miss. The baseline in the same run is the same set fitted with the pre-issue-22 profile (doubling sizes).
+miss. The baseline in the same run is the same worker with x sqrt 2 size steps up to 2^14.
 
     python bench/complexity_labelled.py [--only NAME,...] [--json OUT]
 """
@@ -190,10 +190,10 @@ def main() -> None:
     now = BuildConfig().profile
     out = {"build_profile": run(box, cases, now)}
     if not args.skip_baseline:
-        out["baseline_doubling_profile"] = run(box, cases, replace(now, growth=2.0, max_n=1 << 15))
+        out["baseline_sqrt2_profile"] = run(box, cases, replace(now, growth=2 ** 0.5, max_n=1 << 14))
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(json.dumps(out, indent=1))
-    for key in ("build_profile", "baseline_doubling_profile"):
+    for key in ("build_profile", "baseline_sqrt2_profile"):
         if key in out:
             print(f"{key}: accuracy {out[key]['accuracy']:.3f} on {out[key]['functions']} functions; "
                   f"misses: {[(m['name'], m['label'], m['measured']) for m in out[key]['misses']]}")

@@ -38,6 +38,7 @@ class ProfileConfig:
     blowup: float = 12.0  # one doubling multiplying time by more than this -> arithmetic size steps
     cheap_s: float = 0.0  # past max_n, go on growing while one input costs less than this (0: never)
     reuse_inputs: int = 0  # > 0 only for trusted code: cycle through this many inputs per size
+    tiny_s: float = 0.0  # with reuse_inputs: calls faster than this are also timed in a batch
     seed: int = 0
 
     def to_job(self) -> dict:
