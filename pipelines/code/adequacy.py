@@ -17,17 +17,36 @@ from dataclasses import replace
 from synth.pipelines.code.execute import judge, run_function_tests, run_stdio_tests
 from synth.pipelines.code.mutation import MutationConfig, MutationReport, SandboxFailure, mutant_limits, score
 from synth.pipelines.code.problems import Seed
-from synth.pipelines.code.testgen import TestConfig, TestSet, candidate_inputs
+from synth.pipelines.code.testgen import TestConfig, TestSet, candidate_inputs, validate_inputs
 
 from synth.sandbox import OK, Sandbox
 
 MIN_PROBES = 10  # with fewer fresh inputs, "nothing caught it" says too little to call a mutant equivalent
 
 
+BOUNDARY = 2  # squashed integers land in [-2, 2]
+
+
+def squash(value):
+    """The same input with every integer folded into [-BOUNDARY, BOUNDARY]: random inputs over a wide
+    range almost never make a running value hit exactly 0 or -1, which is where boundary mutants
+    (`cur < 0` -> `cur < -1`) differ. The validator decides whether the squashed input is still legal."""
+    if isinstance(value, bool) or not isinstance(value, (int, list)):
+        return value
+    if isinstance(value, int):
+        return (value + BOUNDARY) % (2 * BOUNDARY + 1) - BOUNDARY
+    return [squash(v) for v in value]
+
+
 def _probe_tests(box: Sandbox, seed: Seed, cfg: TestConfig, known: set[str]) -> list[dict]:
-    """Fresh inputs (not already tests) with the reference's outputs."""
+    """Fresh inputs (not already tests) that pass the problem's validator, with the reference's outputs.
+    Unvalidated probes would break the problem's own preconditions (negative heights for trapping water)
+    and then kill mutants, or fail correct solutions, for inputs the problem never allows."""
     probe_cfg = replace(cfg, generated=cfg.generated * 3, hypothesis=cfg.hypothesis * 2, seed=cfg.seed + 7919)
-    items, _ = candidate_inputs(box, replace(seed, tests=[]), probe_cfg)
+    items, dropped = candidate_inputs(box, replace(seed, tests=[]), probe_cfg)
+    if seed.validator and seed.style == "function":  # only where a validator can veto what squashing breaks
+        items += [("boundary", squash(v)) for _, v in items]
+    items = validate_inputs(box, seed, items, dropped)
     inputs = [v for _, v in items if (v if isinstance(v, str) else json.dumps(v)) not in known]
     if not inputs:
         return []

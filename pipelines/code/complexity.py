@@ -35,7 +35,7 @@ class FitConfig:
     rel_tol: float = 0.35  # a simpler class wins if its error <= best error * (1 + rel_tol) ...
     abs_tol: float = 0.03  # ... or <= best error + abs_tol (relative-RMS units)
     min_points: int = 4  # fewer usable measurements -> no class
-    min_growth: float = 1.6  # t(max n)/t(min n) below this -> O(1) without further fitting
+    min_growth: float = 1.3  # t(max n)/t(min n) below this -> O(1) without further fitting (warm-up makes 1.0 typical)
 
 
 @dataclass(frozen=True)

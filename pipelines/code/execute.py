@@ -12,7 +12,11 @@ from typing import Any
 from synth.pipelines.code.compare import expected_matches
 
 from synth.sandbox import OK, RUNTIME_ERROR, WRONG_ANSWER, Limits, Sandbox
-from synth.sandbox.limits import CALL_STATUS, INFRA_ERROR
+from synth.sandbox.limits import CALL_STATUS, INFRA_ERROR, PROTOCOL_ERROR
+
+
+class SandboxFailure(RuntimeError):
+    """The sandbox itself failed (it did not come up): nothing a program under test can cause."""
 
 
 @dataclass
@@ -26,6 +30,7 @@ class Outcome:
     status: str = OK
     detail: str = ""
     finished: bool = True  # False: the run died before this program was done (its verdicts are partial)
+    violations: list[str] = field(default_factory=list)  # policy hits (audit hook), by kind, in order
 
     @property
     def passed(self) -> int:
@@ -36,11 +41,19 @@ class Outcome:
         return self.passed / len(self.verdicts) if self.verdicts else 0.0
 
 
-def _collect(events: list[dict], program: int, count: int) -> tuple[list[str], list[Any], list[float]]:
+def violation_kinds(res) -> list[str]:
+    return [str(v.get("kind")) for v in res.violations]
+
+
+def _collect(res, program: int, count: int) -> tuple[list[str], list[Any], list[float]]:
+    """Per-call statuses, values and CPU of one program. A run with a forged or malformed result line
+    (protocol_error) fails every call: none of its lines can be trusted."""
     statuses: list[str] = [RUNTIME_ERROR] * count
     values: list[Any] = [None] * count
     cpu = [0.0] * count
-    for e in events:
+    if res.status == PROTOCOL_ERROR:
+        return [PROTOCOL_ERROR] * count, values, cpu
+    for e in res.events:
         if e.get("event") == "test" and e.get("program") == program and 0 <= e.get("test", -1) < count:
             statuses[e["test"]] = CALL_STATUS.get(e.get("status"), RUNTIME_ERROR)
             values[e["test"]], cpu[e["test"]] = e.get("value"), float(e.get("cpu") or 0.0)
@@ -53,12 +66,13 @@ def run_function_tests(box: Sandbox, sources: list[str], entry_point: str, input
     res = box.run_function(sources, entry_point, inputs, stop_on_fail=stop_on_fail, limits=limits)
     outcomes = []
     for index in range(len(sources)):
-        statuses, values, cpu = _collect(res.events, index, len(inputs))
+        statuses, values, cpu = _collect(res, index, len(inputs))
         loaded = next((e for e in res.of("program") if e.get("program") == index and e.get("status") != "finished"), None)
-        if loaded is not None:  # the program did not even load (syntax error, missing entry point ...)
+        if loaded is not None and res.status != PROTOCOL_ERROR:  # the program did not even load (syntax error, missing entry point ...)
             statuses = [CALL_STATUS.get(loaded.get("status"), RUNTIME_ERROR)] * len(inputs)
         finished = any(e.get("program") == index for e in res.of("program"))
-        out = Outcome(statuses, values, cpu, OK if res.status != INFRA_ERROR else INFRA_ERROR, res.detail, finished)
+        out = Outcome(statuses, values, cpu, OK if res.status != INFRA_ERROR else INFRA_ERROR, res.detail, finished,
+                      violation_kinds(res))
         outcomes.append(out)
     return outcomes
 
@@ -74,8 +88,8 @@ def run_stdio_tests(box: Sandbox, source: str, stdins: list[str], limits: Limits
     saves time, never changes a verdict. `first_failure`: stop re-running at the first confirmed
     failure (enough to kill a mutant)."""
     batch = box.run_stdio_batch(source, stdins, limits=limits)
-    statuses, values, cpu = _collect(batch.events, 0, len(stdins))
-    out = Outcome(statuses, values, cpu)
+    statuses, values, cpu = _collect(batch, 0, len(stdins))
+    out = Outcome(statuses, values, cpu, violations=violation_kinds(batch))
     redo = [i for i, st in enumerate(statuses) if st != OK
             or (expected is not None and not expected_matches("stdio", values[i], expected[i]))]
     if first_failure:
@@ -84,6 +98,7 @@ def run_stdio_tests(box: Sandbox, source: str, stdins: list[str], limits: Limits
         out.verdicts[i] = res.status
         out.values[i] = res.stdout.decode(errors="replace")
         out.cpu[i] = res.cpu_s
+        out.violations += violation_kinds(res)
         if res.status == INFRA_ERROR:
             out.status, out.detail = INFRA_ERROR, res.detail
     return out
@@ -97,7 +112,8 @@ def judge(style: str, outcome: Outcome, expected: list[str]) -> Outcome:
             verdicts.append(status)
         else:
             verdicts.append(OK if expected_matches(style, value, want) else WRONG_ANSWER)
-    return Outcome(verdicts, outcome.values, outcome.cpu, outcome.status, outcome.detail)
+    return Outcome(verdicts, outcome.values, outcome.cpu, outcome.status, outcome.detail, outcome.finished,
+                   outcome.violations)
 
 
 def run_tests(box: Sandbox, style: str, source: str, entry_point: str | None, tests: list[dict],

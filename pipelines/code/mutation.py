@@ -1,8 +1,10 @@
 """Test adequacy by mutation: small faults are planted in the reference; good tests catch them.
 
 Operators (one site per mutant): arithmetic and bitwise operator swaps, comparison boundary and
-negation swaps, and/or swaps, `not` removal, if/while-condition negation, integer constant +1 (and
-0<->1), True<->False, and deletion of one statement from a block of several. Mutants identical to the reference after unparsing are dropped. A mutant is killed when
+negation swaps (`<`<->`<=` ...), and/or swaps, `not` removal, if/while-condition negation, integer
+constants +1 and -1 (so `0` -> `-1`: `cur < 0` -> `cur < -1`), True<->False, swapped operands of a
+non-commutative operator (`a - b` -> `b - a`), swapped adjacent call arguments (`f(a, b)` -> `f(b, a)`),
+swapped values of two return statements of one function, and deletion of one statement from a block. Mutants identical to the reference after unparsing are dropped. A mutant is killed when
 any test errors, times out or returns a different value; the mutation score is killed / total.
 Equivalent mutants (same behaviour, different code) cap the reachable score below 1, so thresholds
 should leave room for them.
@@ -16,13 +18,14 @@ import json
 import random
 from dataclasses import dataclass, field
 
-from synth.pipelines.code.execute import Outcome, judge, run_function_tests, run_stdio_tests
+from synth.pipelines.code.execute import Outcome, SandboxFailure, judge, run_function_tests, run_stdio_tests
 
 from synth.sandbox import OK, Limits, Sandbox
 
 BINOPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Add, ast.FloorDiv: ast.Mult, ast.Div: ast.Mult,
           ast.Mod: ast.FloorDiv, ast.Pow: ast.Mult, ast.LShift: ast.RShift, ast.RShift: ast.LShift,
           ast.BitAnd: ast.BitOr, ast.BitOr: ast.BitAnd, ast.BitXor: ast.BitOr}
+NONCOMMUTATIVE = (ast.Sub, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift, ast.RShift)
 CMPOPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
           ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
 
@@ -69,8 +72,19 @@ def _sites(tree: ast.AST) -> list[tuple[int, str]]:
             sites.append((index, "not"))
         elif isinstance(node, (ast.If, ast.While)):
             sites.append((index, "negate"))
-        elif isinstance(node, ast.Constant) and type(node.value) in (int, bool):
+        elif isinstance(node, ast.Constant) and type(node.value) is bool:
             sites.append((index, "const"))
+        elif isinstance(node, ast.Constant) and type(node.value) is int:
+            sites += [(index, "const+1"), (index, "const-1")]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, NONCOMMUTATIVE):
+            sites.append((index, "operands"))
+        if isinstance(node, ast.Call) and len(node.args) > 1:
+            sites += [(index, f"args{i}") for i in range(len(node.args) - 1)
+                      if not any(isinstance(a, ast.Starred) for a in node.args[i:i + 2])]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            returns = [r for r in ast.walk(node) if isinstance(r, ast.Return) and r.value is not None]
+            sites += [(index, f"returns{i}") for i in range(len(returns) - 1)
+                      if ast.dump(returns[i].value) != ast.dump(returns[i + 1].value)]
         body = getattr(node, "body", None)
         if isinstance(body, list) and len(body) > 1:
             sites += [(index, f"del{i}") for i, stmt in enumerate(body) if _deletable(stmt)]
@@ -111,10 +125,30 @@ def _apply(tree: ast.Module, index: int, kind: str) -> tuple[ast.Module, str]:
         node.test = ast.UnaryOp(ast.Not(), node.test)
         what = "condition negated"
     else:
-        old = node.value
-        node.value = (not old) if isinstance(old, bool) else (1 if old == 0 else 0 if old == 1 else old + 1)
-        what = f"{old!r}->{node.value!r}"
+        what = _apply_swap_or_constant(node, kind)
     return ast.fix_missing_locations(tree), f"line {line}: {what}"
+
+
+def _apply_swap_or_constant(node: ast.AST, kind: str) -> str:
+    """The operators that move a value: constant shifts and the three swaps."""
+    if kind == "operands":
+        node.left, node.right = node.right, node.left
+        return "operands swapped"
+    if kind.startswith("args"):
+        i = int(kind[4:])
+        node.args[i], node.args[i + 1] = node.args[i + 1], node.args[i]
+        return f"arguments {i} and {i + 1} swapped"
+    if kind.startswith("returns"):
+        i = int(kind[7:])
+        returns = [r for r in ast.walk(node) if isinstance(r, ast.Return) and r.value is not None]
+        returns[i].value, returns[i + 1].value = returns[i + 1].value, returns[i].value
+        return f"return values {i} and {i + 1} swapped"
+    old = node.value
+    if isinstance(old, bool):
+        node.value = not old
+    else:
+        node.value = old + (1 if kind == "const+1" else -1)
+    return f"{old!r}->{node.value!r}"
 
 
 def mutants(source: str, cfg: MutationConfig = MutationConfig()) -> list[tuple[str, str]]:
@@ -174,10 +208,6 @@ def run_mutants(box: Sandbox, style: str, muts: list[tuple[str, str]], entry_poi
     if any(o.status == "infra_error" for o in outcomes):
         raise SandboxFailure(next(o.detail for o in outcomes if o.status == "infra_error"))
     return [_killed(style, o, expected) for o in outcomes]
-
-
-class SandboxFailure(RuntimeError):
-    """The sandbox itself failed while running mutants."""
 
 
 def score(box: Sandbox, style: str, source: str, entry_point: str | None, tests: list[dict],

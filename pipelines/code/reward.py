@@ -6,8 +6,13 @@
   point at top level), else 0 and nothing is executed.
 * correctness: pass rate over the problem's tests, run in the sandbox (or 0/1 with all_or_nothing).
 * time: only when every test passes and the problem has a measured class: the completion is timed on the
-  problem's generator and earns 1 if its measurements are explained by the reference's class (or a
-  simpler one) within the fitter's tolerance, else 0. A failing completion never gets time reward.
+  problem's generator, the reference is timed on the very same inputs, and the completion earns 1 if its
+  time grows no faster than the reference's (relative growth <= `max_relative_growth`, a fraction of a
+  power of n), else 0; with too few paired sizes, its fitted class must be explained by the reference's. A failing completion never gets time reward, nor
+  does one whose output at any timed size differs from the reference's, or whose reported timings
+  disagree with the CPU the kernel saw (`details.time_failure`, see measure.measure_checked).
+* violations: policy hits (audit hook) of any run are listed in `details.violations`; with
+  `violations="penalize"` (default) they zero every component.
 * total: weighted sum.
 
 `CodeReward` wraps this as a reward function with the signature TRL's GRPOTrainer calls:
@@ -24,10 +29,14 @@ from typing import Any
 
 from synth.pipelines.code.build import stdio_wrapper
 from synth.pipelines.code.complexity import FitConfig, time_reward
-from synth.pipelines.code.execute import run_tests
-from synth.pipelines.code.measure import ProfileConfig, measure
+from synth.pipelines.code.execute import SandboxFailure, run_tests
+from synth.pipelines.code.measure import ProfileConfig, measure_checked
 
 from synth.sandbox import INFRA_ERROR, Sandbox
+
+VIOLATION_POLICIES = ("penalize", "ignore")
+# Failures at a timed size that show the completion is *wrong* (not merely slow): they cost correctness too.
+WRONG_AT_SCALE = ("scale_wrong_answer", "scale_error", "scale_runtime_error", "scale_protocol_error")
 
 FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 
@@ -38,6 +47,11 @@ class RewardConfig:
     correct_weight: float = 1.0
     time_weight: float = 1.0
     all_or_nothing: bool = False  # correctness 1 only when every test passes
+    violations: str = "penalize"  # "penalize": any policy hit zeroes the reward; "ignore": recorded only
+    # R_time needs the completion's time, relative to the reference's on the same inputs, to grow no faster
+    # than n^this. 0.4 passes the same class (measured slope about 0 +- 0.15 on a loaded box) and fails one
+    # power of n worse (about 1); a log factor (about 0.1) is below what timing can resolve, see docs/code.md.
+    max_relative_growth: float = 0.4
     profile: ProfileConfig = field(default_factory=ProfileConfig)
     fit: FitConfig = field(default_factory=FitConfig)
 
@@ -86,42 +100,76 @@ def _decode(problem: dict) -> dict:
 
 def reward(problem: dict, completion: Any, config: RewardConfig = RewardConfig(),
            sandbox: Sandbox | None = None) -> dict:
-    """Score one completion of one `code_problem` record. See the module docstring."""
-    problem = _decode(problem)
-    box = sandbox or Sandbox()
+    """Score one completion of one `code_problem` record. See the module docstring. Raises only
+    `SandboxFailure` (a RuntimeError: the sandbox itself failed, nothing a completion can cause); any
+    other error while scoring fails this completion closed, so one bad completion never costs a batch."""
+    try:
+        return _score(_decode(problem), completion, config, sandbox or Sandbox())
+    except SandboxFailure:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever a completion provokes fails it, not the batch
+        return failed_closed(exc)
+
+
+def _score(problem: dict, completion: Any, config: RewardConfig, box: Sandbox) -> dict:
     style, entry = problem["style"], problem.get("entry_point")
     code, why = extract_code(completion_text(completion), style, entry)
     details: dict[str, Any] = {"format_error": why or None, "passed": 0, "tests": len(problem["tests"]),
-                               "verdicts": {}, "completion_class": None,
+                               "verdicts": {}, "completion_class": None, "time_failure": None, "violations": [],
+                               "relative_growth": None,
                                "reference_class": (problem.get("complexity") or {}).get("class")}
     scores = {"format": 0.0, "correctness": 0.0, "time": 0.0}
     if code is not None:
         scores["format"] = 1.0
         outcome = run_tests(box, style, code, entry, problem["tests"])
         if outcome.status == INFRA_ERROR:
-            raise RuntimeError(f"sandbox failure while scoring {problem.get('id')}: {outcome.detail}")
-        details["passed"] = outcome.passed
+            raise SandboxFailure(f"sandbox failure while scoring {problem.get('id')}: {outcome.detail}")
+        details["passed"], details["violations"] = outcome.passed, list(outcome.violations)
         for verdict in outcome.verdicts:
             details["verdicts"][verdict] = details["verdicts"].get(verdict, 0) + 1
         all_pass = bool(outcome.verdicts) and outcome.passed == len(outcome.verdicts)
         scores["correctness"] = float(all_pass) if config.all_or_nothing else outcome.pass_rate
         if all_pass:
-            scores["time"], details["completion_class"] = _time(box, problem, code, config)
+            scores["time"] = _time(box, problem, code, config, details)
+            if (details["time_failure"] or "").startswith(WRONG_AT_SCALE):
+                scores["correctness"] = 0.0
+                details["verdicts"]["wrong_at_scale"] = 1
+    details["violations"] = list(dict.fromkeys(details["violations"]))  # each kind once, first seen first
+    if details["violations"] and config.violations == "penalize":
+        scores = dict.fromkeys(scores, 0.0)
     total = (config.format_weight * scores["format"] + config.correct_weight * scores["correctness"]
              + config.time_weight * scores["time"])
     return {**scores, "total": total, "details": details}
 
 
-def _time(box: Sandbox, problem: dict, code: str, config: RewardConfig) -> tuple[float, str | None]:
+def _time(box: Sandbox, problem: dict, code: str, config: RewardConfig, details: dict) -> float:
+    """R_time, with what was learnt recorded in `details` (class, failure at scale, violations)."""
     reference = (problem.get("complexity") or {}).get("class")
     if reference is None or not problem.get("generator"):
-        return 0.0, None
+        return 0.0
     if problem["style"] == "stdio":
-        source, entry = stdio_wrapper(code), "__run_stdio__"
+        source, ref_source, entry = stdio_wrapper(code), stdio_wrapper(problem["reference_solution"]), "__run_stdio__"
     else:
-        source, entry = code, problem["entry_point"]
-    measured = measure(box, source, entry, problem["generator"], config.profile, config.fit)
-    return time_reward(measured.fit, reference), measured.cls
+        source, ref_source, entry = code, problem["reference_solution"], problem["entry_point"]
+    measured, failure = measure_checked(box, source, ref_source, entry, problem["generator"], problem["style"],
+                                        config.profile, config.fit)
+    details["violations"] += measured.violations
+    details["completion_class"], details["time_failure"] = measured.cls, failure
+    details["relative_growth"] = None if measured.relative_growth is None else round(measured.relative_growth, 4)
+    if failure:
+        return 0.0
+    if measured.relative_growth is None:  # too few verified sizes to pair: fall back to the fitted class
+        return time_reward(measured.fit, reference)
+    return 1.0 if measured.relative_growth <= config.max_relative_growth else 0.0
+
+
+def failed_closed(error: BaseException) -> dict:
+    """The score of a completion whose scoring raised something other than a sandbox failure: zero,
+    with the error named, so one bad completion never costs the batch (issue 22)."""
+    details = {"format_error": None, "passed": 0, "tests": 0, "verdicts": {"internal_error": 1},
+               "completion_class": None, "reference_class": None, "violations": [],
+               "time_failure": None, "error": f"{type(error).__name__}: {error}"[:300]}
+    return {"format": 0.0, "correctness": 0.0, "time": 0.0, "total": 0.0, "details": details}
 
 
 class CodeReward:
@@ -151,9 +199,10 @@ class CodeReward:
         box = self.sandbox or Sandbox()
 
         def one(i: int) -> dict | None:
+            problem = self._problem(i, kwargs)  # a missing problem is the caller's error: raise it
             try:
-                return reward(self._problem(i, kwargs), completions[i], self.config, box)
-            except RuntimeError:  # the sandbox failed: no verdict (TRL turns None into NaN and skips it)
+                return reward(problem, completions[i], self.config, box)
+            except SandboxFailure:  # the sandbox itself failed: no verdict (TRL turns None into NaN and skips it)
                 return None
 
         results = box.map(one, range(len(completions or [])))

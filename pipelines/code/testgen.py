@@ -75,7 +75,8 @@ def candidate_inputs(box: Sandbox, seed: Seed, cfg: TestConfig) -> tuple[list[tu
     return _dedupe(items), dropped
 
 
-def _validate(box: Sandbox, seed: Seed, items: list[tuple[str, object]], dropped: dict) -> list:
+def validate_inputs(box: Sandbox, seed: Seed, items: list[tuple[str, object]], dropped: dict) -> list:
+    """The items whose input the seed's validator accepts (all of them without a validator)."""
     if not seed.validator or not items:
         return items
     verdict = run_function_tests(box, [seed.validator], "validate", [v for _, v in items])[0]
@@ -95,7 +96,7 @@ def _reference_runs(box: Sandbox, seed: Seed, inputs: list, limits: Limits | Non
 
 def build_tests(box: Sandbox, seed: Seed, cfg: TestConfig = TestConfig(), limits: Limits | None = None) -> TestSet:
     items, dropped = candidate_inputs(box, seed, cfg)
-    items = _validate(box, seed, items, dropped)
+    items = validate_inputs(box, seed, items, dropped)
     out = TestSet(dropped=dropped)
     first, second = _reference_runs(box, seed, [v for _, v in items], limits)
     if "infra_error" in (first.status, second.status):

@@ -126,17 +126,19 @@ class ScoreCompletions(RecordStep):
         if problem is None:
             return Reject("unknown_problem", f"no problem with id {record.get('problem_id')!r}")
         cfg = RewardConfig(format_weight=self.config["format_weight"], correct_weight=self.config["correct_weight"],
-                           time_weight=self.config["time_weight"], all_or_nothing=self.config["all_or_nothing"])
+                           time_weight=self.config["time_weight"], all_or_nothing=self.config["all_or_nothing"],
+                           violations=self.config.get("violations", "penalize"))
         try:
             result = reward(problem, record.get("completion"), cfg, self.box)
-        except RuntimeError as exc:  # the sandbox failed: not the completion's fault
+        except RuntimeError as exc:  # SandboxFailure, the only error reward() raises: not the completion's fault
             return Reject("sandbox_infra_error", str(exc)[:300])
         d = result["details"]
         return {"id": str(record.get("id") or f"{problem['id']}:{record.get('index', 0)}"),
                 "problem_id": problem["id"], "format": result["format"], "correctness": result["correctness"],
                 "time": result["time"], "total": result["total"], "passed": d["passed"], "tests": d["tests"],
                 "verdicts": d["verdicts"], "completion_class": d["completion_class"],
-                "reference_class": d["reference_class"], "format_error": d["format_error"]}
+                "reference_class": d["reference_class"], "format_error": d["format_error"],
+                "violations": d["violations"], "time_failure": d["time_failure"]}
 
 
 def _check_completions(path: Path) -> None:
@@ -239,6 +241,8 @@ def register_reward(app: typer.Typer) -> None:
         correct_weight: Annotated[float, typer.Option(help="Weight of R_correct.")] = 1.0,
         time_weight: Annotated[float, typer.Option(help="Weight of R_time (granted only when all tests pass).")] = 1.0,
         all_or_nothing: Annotated[bool, typer.Option(help="R_correct is 1 only when every test passes.")] = False,
+        violations: Annotated[str, typer.Option(help="penalize: a policy hit (audit hook) zeroes the reward; "
+                                                     "ignore: only recorded.")] = "penalize",
         sandbox: SandboxBackend = None, sandbox_workers: SandboxWorkers = 2,
         config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1, tasks: Tasks = None,
         json_out: JsonOut = False, force: Force = False, ray_address: RayAddress = None,
@@ -249,6 +253,10 @@ def register_reward(app: typer.Typer) -> None:
         from synth.engine import Job, run_job
 
         _check_completions(completions)
+        if violations not in ("penalize", "ignore"):
+            from synth.errors import UserError
+
+            raise UserError(f"--violations must be penalize or ignore, not {violations!r}")
         job = Job(command="reward code", out=out, kind="code_reward",
                   config=shaping_config(params, "sandbox", "sandbox_workers"), inputs=[str(completions)],
                   steps=[ScoreCompletions([str(p) for p in problems], shaping_config(params), sandbox, sandbox_workers)],

@@ -86,10 +86,17 @@ def _under(path, roots):
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
 
-def _abs(path):
-    if isinstance(path, bytes):
-        path = path.decode(errors="replace")
-    return os.path.normpath(os.path.join(os.getcwd(), path))
+def _make_abs():
+    """`path -> absolute normalised path` with every helper bound now, before user code runs: user code
+    that rebinds `posixpath.normpath` or `os.getcwd` changes nothing here."""
+    normpath, join, getcwd = os.path.normpath, os.path.join, os.getcwd
+
+    def absolute(path):
+        if isinstance(path, bytes):
+            path = path.decode(errors="replace")
+        return normpath(join(getcwd(), path))
+
+    return absolute
 
 
 def make_hook(policy):
@@ -97,6 +104,7 @@ def make_hook(policy):
     reported, so the parent can say *what* was attempted (the namespaces contain it either way)."""
     reads, writes = policy["read_roots"], policy["write_roots"]
     own_pid = os.getpid()
+    _abs = _make_abs()
 
     def violate(kind, detail):
         _VIOLATIONS.append(kind)
@@ -128,6 +136,8 @@ def make_hook(policy):
                 violate("write_outside_tmp", f"{event} {_abs(args[0])}")
         elif event == "import" and args[0] in ("ctypes", "_ctypes", "cffi", "_posixsubprocess"):
             violate("forbidden_call", f"import {args[0]}")
+        elif event == "object.__setattr__" and len(args) > 1 and args[1] == "__code__":
+            violate("forbidden_call", "rebinding a function's __code__")  # would rewrite the hook's helpers
 
     return hook
 
@@ -135,19 +145,39 @@ def make_hook(policy):
 # ---------------------------------------------------------------- values
 
 
-def encode(value):
+MAX_DEPTH = 100  # deeper return values are refused: the parent's JSON parser must never recurse too far
+
+
+class Unencodable(Exception):
+    """A return value the result channel cannot carry (nested too deep)."""
+
+
+def encode(value, depth=0):
     """A JSON form that compares equal exactly when the Python values do (up to list/tuple)."""
+    if depth > MAX_DEPTH:
+        raise Unencodable(f"return value nested deeper than {MAX_DEPTH} levels")
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
         return value if value == value and value not in (float("inf"), float("-inf")) else {"__float__": repr(value)}
     if isinstance(value, (list, tuple)):
-        return [encode(v) for v in value]
+        return [encode(v, depth + 1) for v in value]
     if isinstance(value, dict):
-        return {"__dict__": sorted(([encode(k), encode(v)] for k, v in value.items()), key=repr)}
+        return {"__dict__": sorted(([encode(k, depth + 1), encode(v, depth + 1)] for k, v in value.items()), key=repr)}
     if isinstance(value, (set, frozenset)):
-        return {"__set__": sorted((encode(v) for v in value), key=repr)}
+        return {"__set__": sorted((encode(v, depth + 1) for v in value), key=repr)}
     return {"__repr__": repr(value)[:10000]}
+
+
+def encode_result(status, value, error):
+    """(status, encoded value, error) of a call, with an unencodable value turned into a failed call.
+    Runs under the per-call timer too: user objects' __repr__/__eq__ run here."""
+    if status != "ok":
+        return status, None, error
+    st, encoded, err, _ = call_limited(encode, (value,), 1.0)
+    if st != "ok":
+        return st, None, (err or "unencodable value")
+    return "ok", encoded, None
 
 
 # ---------------------------------------------------------------- running user code
@@ -225,8 +255,8 @@ def run_function(job):
             continue
         for t_index, args in enumerate(tests):
             status, value, error, cpu = call_limited(fn, json.loads(json.dumps(args)), job["test_cpu_s"])
-            emit("test", program=p_index, test=t_index, status=status, value=encode(value) if status == "ok"
-                 else None, error=error, cpu=cpu)
+            status, value, error = encode_result(status, value, error)
+            emit("test", program=p_index, test=t_index, status=status, value=value, error=error, cpu=cpu)
             if status != "ok" and job.get("stop_on_fail"):
                 break
         emit("program", program=p_index, status="finished", error=None)
@@ -290,6 +320,18 @@ class CappedText(io.StringIO):
         return super().write(text)
 
 
+def _load_profile_worker():
+    """profile_worker as an anonymous module: imported by path, then dropped from sys.modules."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, here)  # the script dir is not on sys.path (-S, and python is given a path)
+    try:
+        import profile_worker
+    finally:
+        sys.path.remove(here)
+    sys.modules.pop("profile_worker", None)
+    return profile_worker
+
+
 def main():
     global _OUT, _NONCE
     with os.fdopen(int(sys.argv[1]), "rb") as fh:  # the job arrives on an inherited memfd
@@ -301,11 +343,10 @@ def main():
     signal.signal(signal.SIGPROF, _on_timer)  # the per-call CPU timer (call_limited)
     signal.signal(signal.SIGXCPU, _on_timer)  # the whole run's RLIMIT_CPU soft limit
     emit("ready", pid=os.getpid())
-    # What the mode needs is imported before dropping privileges and before the hook locks imports down.
-    if job["mode"] == "profile":
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the script dir is not on sys.path
-        import profile_worker
-    elif job["mode"] == "generate":
+    # Every mode loads the profiler the same way and leaves no trace of it: user code sees the same
+    # sys.modules and sys.path whether it is being tested or timed (issue 22).
+    worker = _load_profile_worker()
+    if job["mode"] == "generate":
         import random  # noqa: F401
 
     try:
@@ -320,8 +361,10 @@ def main():
     if job["policy"]["audit"]:
         sys.addaudithook(make_hook(job["policy"]))
     gc.collect()
+    # From here on user code runs: the parent treats any later `infra` line as forged.
+    emit("armed")
     if job["mode"] == "profile":
-        profile_worker.run_profile(job, load_module, emit, call_limited)
+        worker.run_profile(job, load_module, emit, call_limited, encode_result)
     else:
         {"function": run_function, "stdio": run_stdio, "stdio_batch": run_stdio_batch,
          "generate": run_generate}[job["mode"]](job)

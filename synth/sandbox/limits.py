@@ -13,8 +13,10 @@ MEMORY_LIMIT = "memory_limit"
 OUTPUT_LIMIT = "output_limit"
 VIOLATION = "violation"  # a blocked operation: network, process, write outside tmp, signal, ...
 INFRA_ERROR = "infra_error"  # the sandbox itself failed: not the program's fault, retry or fix the host
+PROTOCOL_ERROR = "protocol_error"  # a forged, malformed or out-of-range result line: scored as a failure
 
-STATUSES = (OK, WRONG_ANSWER, RUNTIME_ERROR, TIMEOUT, MEMORY_LIMIT, OUTPUT_LIMIT, VIOLATION, INFRA_ERROR)
+STATUSES = (OK, WRONG_ANSWER, RUNTIME_ERROR, TIMEOUT, MEMORY_LIMIT, OUTPUT_LIMIT, VIOLATION, INFRA_ERROR,
+            PROTOCOL_ERROR)
 
 # Harness per-call statuses -> public statuses.
 CALL_STATUS = {"ok": OK, "error": RUNTIME_ERROR, "timeout": TIMEOUT, "memory": MEMORY_LIMIT,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from synth.sandbox import limits as st
 from synth.sandbox.backend import Backend, sandbox_env
 from synth.sandbox.limits import Limits
+from synth.sandbox.protocol import parse_events
 
 READ_CHUNK = 1 << 16
 
@@ -128,19 +129,6 @@ def _pump(proc: subprocess.Popen, result_r: int, stdin: bytes, limits: Limits, d
     return out
 
 
-def parse_events(raw: bytes, nonce: str) -> list[dict]:
-    events = []
-    for line in raw.splitlines():
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(event, dict) and event.get("nonce") == nonce:
-            event.pop("nonce")
-            events.append(event)
-    return events
-
-
 def execute(backend: Backend, job: dict, limits: Limits, stdin: bytes | None = None,
             uid: int | None = None) -> RunResult:
     """One sandboxed run of the harness on `job` (a harness job dict without limits/nonce/fds)."""
@@ -175,12 +163,15 @@ def execute(backend: Backend, job: dict, limits: Limits, stdin: bytes | None = N
     proc.returncode = os.waitstatus_to_exitcode(status)
     for pipe in (proc.stdout, proc.stderr):
         pipe.close()
+    events, problem = parse_events(bytes(streams.results), nonce, job)
     result = RunResult(
-        status="", events=parse_events(bytes(streams.results), nonce), stdout=bytes(streams.stdout),
+        status="", events=events, stdout=bytes(streams.stdout),
         stderr=streams.stderr.decode(errors="replace"), exit_code=proc.returncode,
         cpu_s=usage.ru_utime + usage.ru_stime, wall_s=time.monotonic() - started, backend=backend.name,
     )
     result.status, result.detail = classify(result, streams.killed_for, limits)
+    if problem:  # a forged line (an `infra` one included) fails the run, never unscores it
+        result.status, result.detail = st.PROTOCOL_ERROR, problem
     return result
 
 
@@ -202,7 +193,7 @@ def classify(res: RunResult, killed_for: str | None, limits: Limits) -> tuple[st
         if killed_for == st.TIMEOUT:
             return st.INFRA_ERROR, "sandbox did not start before the wall-clock limit"
         return st.INFRA_ERROR, f"sandbox failed to start (exit {res.exit_code}): {res.stderr.strip()[-300:]}"
-    if "infra" in names:
+    if "infra" in names:  # protocol.py rejects an infra line written after user code started
         return st.INFRA_ERROR, next(e for e in res.events if e["event"] == "infra").get("error", "")
     if res.violations:
         v = res.violations[0]

@@ -45,6 +45,7 @@ def test_generate_validate_resume_and_reward(tmp_path):
     assert summary["counts"]["output"] == 1 and summary["counts"]["rejected_by_reason"] == {"unknown_problem": 1}
     row = pl.read_parquet(str(tmp_path / "r" / "data" / "*.parquet")).row(0, named=True)
     assert (row["format"], row["correctness"], row["time"], row["total"]) == (1.0, 1.0, 1.0, 3.0)
+    assert row["violations"] == [] and row["time_failure"] is None
 
 
 def test_bad_seed_and_bad_completion_exit_2_with_one_line(tmp_path):
@@ -58,3 +59,7 @@ def test_bad_seed_and_bad_completion_exit_2_with_one_line(tmp_path):
     assert res.returncode == 2 and "field 'completion'" in res.stderr and len(res.stderr.strip().splitlines()) == 1
     res = synth("generate", "code", "--seeds", str(bad), "--out", str(tmp_path / "o2"), "--teacher", "openai:http://x")
     assert res.returncode == 2
+    good = write_jsonl(tmp_path / "g.jsonl", [{"problem_id": "a", "completion": "x"}])
+    res = synth("reward", "code", "--problems", str(tmp_path), "--completions", str(good), "--out", str(tmp_path / "r2"),
+                "--violations", "warn")
+    assert res.returncode == 2 and res.stderr.strip() == "error: --violations must be penalize or ignore, not 'warn'"

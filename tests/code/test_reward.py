@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from synth.pipelines.code.build import build_problem
-from synth.pipelines.code.problems import parse_seed
 from synth.pipelines.code.reward import CodeReward, extract_code, reward
-
-from synth.sandbox import Sandbox
 
 SEED = {
     "id": "equal_pairs", "entry_point": "equal_pairs", "complexity": "O(n)",
@@ -24,19 +19,6 @@ QUADRATIC = ("```python\ndef equal_pairs(xs):\n    pairs = 0\n    for i in range
              "            if xs[i] == xs[j]:\n                pairs += 1\n    return pairs\n```")
 FAILING = ("```python\ndef equal_pairs(xs):\n    counts = {}\n    for x in xs:\n        counts[x] = counts.get(x, 0) + 1\n"
            "    return sum(c * c for c in counts.values()) // 2\n```")
-
-
-@pytest.fixture(scope="module")
-def box() -> Sandbox:
-    return Sandbox(workers=2)
-
-
-@pytest.fixture(scope="module")
-def problem(box) -> dict:
-    rec = build_problem(box, parse_seed(SEED, "<test>", 1))
-    assert isinstance(rec, dict), rec
-    assert rec["complexity"]["class"] == "O(n)"
-    return rec
 
 
 def test_correct_linear_completion_gets_the_full_time_reward(box, problem):

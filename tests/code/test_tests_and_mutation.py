@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
 from synth.pipelines.code.adequacy import assess
 from synth.pipelines.code.build import build_problem
-from synth.pipelines.code.mutation import mutants
+from synth.pipelines.code.mutation import MutationConfig, mutants
 from synth.pipelines.code.problems import parse_seed
 from synth.pipelines.code.signature import draw_inputs
 from synth.pipelines.code.testgen import TestConfig, build_tests
@@ -86,3 +88,54 @@ def test_probing_adds_the_test_that_catches_a_survivor():
     assert report.added_tests >= 1 and tests.sources["mutation_probe"] == report.added_tests
     assert any(json.loads(t["input"])[1] in json.loads(t["input"])[0] for t in tests.tests[5:])
     assert report.score == 1.0
+
+
+TRAP = {
+    "id": "trap", "prompt": "Water trapped between bars of the given non-negative heights.", "entry_point": "trap",
+    "reference_solution": ("def trap(h: list[int]) -> int:\n    left, right, lmax, rmax, water = 0, len(h) - 1, 0, 0, 0\n"
+                           "    while left < right:\n        if h[left] < h[right]:\n            lmax = max(lmax, h[left])\n"
+                           "            water += lmax - h[left]\n            left += 1\n        else:\n"
+                           "            rmax = max(rmax, h[right])\n            water += rmax - h[right]\n"
+                           "            right -= 1\n    return water\n"),
+    # Typed signature: Hypothesis draws negative heights too, which the validator must keep out
+    "validator": "def validate(h):\n    return all(x >= 0 for x in h)\n",
+    "generator": "def generate(n, rng):\n    return [[rng.randint(0, 6) for _ in range(n)]]\n",
+}
+
+
+@pytest.mark.slow  # builds a whole problem (~10 s)
+def test_probe_and_generated_tests_respect_the_validator():
+    """Issue 22: probes used to skip the validator, so a correct solution failed on negative heights."""
+    rec = build_problem(_box(), parse_seed(TRAP, "<test>", 1))
+    assert isinstance(rec, dict), rec
+    heights = [json.loads(t["input"])[0] for t in rec["tests"]]
+    assert heights and all(x >= 0 for h in heights for x in h)
+
+
+def test_boundary_shift_return_and_argument_swap_operators():
+    src = ("def f(xs, lo, hi):\n    cur = 0\n    for x in xs:\n        if cur < 0:\n            return lo\n"
+           "        cur = max(cur - x, 1)\n    return hi\n")
+    texts = dict(mutants(src, MutationConfig(max_mutants=1000)))
+    assert any("cur < -1" in m for m in texts)  # 0 -> -1
+    assert any("cur <= 0" in m for m in texts)  # < -> <=
+    assert any("max(1, cur - x)" in m for m in texts)  # argument swap
+    assert any("x - cur" in m for m in texts)  # operand swap
+    assert any("return hi" in m.split("for x")[1].split("cur = ")[0] for m in texts)  # return values swapped
+    assert any("2)" in m for m in texts) and any("max(cur - x, 0)" in m for m in texts)  # +1 and -1
+
+
+@pytest.mark.slow  # builds a whole problem (~8 s)
+def test_wrong_max_subarray_is_caught():
+    """`cur < 0` -> `cur < -1` was never tried; the built tests must now fail that wrong solution."""
+    from synth.pipelines.code.execute import run_tests
+
+    seeds = Path(__file__).resolve().parents[2] / "examples" / "code_seeds.jsonl"
+    row = json.loads(seeds.read_text().splitlines()[0])
+    assert row["id"] == "max_subarray"
+    box = _box()
+    rec = build_problem(box, parse_seed(row, "<test>", 1))
+    assert isinstance(rec, dict), rec
+    wrong = row["reference_solution"].replace("cur < 0", "cur < -1")
+    assert wrong != row["reference_solution"]
+    outcome = run_tests(box, "function", wrong, "max_subarray", rec["tests"])
+    assert outcome.passed < len(rec["tests"]), rec["mutation"]
