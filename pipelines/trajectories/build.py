@@ -36,7 +36,7 @@ def check_tasks(inputs: list[str], need_facts: bool) -> None:
 def settings_of(params: dict, teacher_label: str | None, mode: str):
     from synth.pipelines.trajectories.filters import FilterConfig
     from synth.pipelines.trajectories.generate import KEEP, GenSettings
-    from synth.pipelines.trajectories.gold import DISTRACTORS, GoldConfig
+    from synth.pipelines.trajectories.gold import GoldConfig
     from synth.pipelines.trajectories.harness import TOOL_FORMATS, HarnessConfig
 
     from synth.manifest import synth_version
@@ -49,17 +49,13 @@ def settings_of(params: dict, teacher_label: str | None, mode: str):
         raise UserError(f"--judge must be rule or llm, got {params['judge']!r}")
     if params["judge"] == "llm" and mode == "gold_path":
         raise UserError("--judge llm needs a teacher (--teacher vllm:PATH or openai:URL)")
-    kinds = tuple(k.strip() for k in params["distractor_kinds"].split(",") if k.strip())
-    unknown = [k for k in kinds if k not in DISTRACTORS]
-    if unknown or not kinds:
-        raise UserError(f"--distractor-kinds: use some of {', '.join(DISTRACTORS)}; got {params['distractor_kinds']!r}")
     return GenSettings(
         rollouts=params["rollouts"], keep=params["keep"], use_llm_judge=params["judge"] == "llm",
         filters=FilterConfig(require_correct=True, min_tool_calls=params["min_tool_calls"],
                              max_identical_calls=params["max_identical_calls"], token_budget=params["token_budget"]),
         harness=HarnessConfig(max_turns=params["max_turns"], policy=_policy(params["context_policy"]),
                               tool_format=params["tool_format"]),
-        gold=GoldConfig(distractors=params["distractors"], kinds=kinds, seed=params["seed"]),
+        gold=GoldConfig(seed=params["seed"]),
         constrain_calls=params["constrain_calls"],
         provenance={"command": "generate trajectories", "mode": mode, "teacher": teacher_label,
                     "seed": params["seed"], "synth_version": synth_version()})

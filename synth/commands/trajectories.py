@@ -63,9 +63,6 @@ def register_generate(app: typer.Typer) -> None:
                                                 "often (or twice in a row) is a reject; 0: only in a row.")] = 2,
         token_budget: Annotated[int, Opt("--token-budget", min=0, help="Filter: longer trajectories are rejects "
                                          "(estimated tokens; 0: no limit).")] = 0,
-        distractors: Annotated[int, Opt("--distractors", min=0, help="Gold paths: distractor turns per trajectory.")] = 3,
-        distractor_kinds: Annotated[str, Opt("--distractor-kinds", help="Gold paths: comma list of irrelevant_search, "
-                                             "redundant_open, failed_call.")] = "irrelevant_search,redundant_open,failed_call",
         constrain_calls: Annotated[bool, Opt("--constrain-calls", help="vLLM teachers: regex-constrain every turn to "
                                              "one well-formed call or an answer (small or untrained models).")] = False,
         seed: Seed = 0,

@@ -1,0 +1,95 @@
+"""A deep-search question -> the clues a searcher can act on (pure text work; no gold data).
+
+A clue is one clause of the question: the words it offers for a query, the quoted text it cites (if any),
+and, when the question names its entities with placeholders ([A], [B]…), which entity the clause is about
+and which other entities it refers to. Fluent questions without placeholders still split into clauses;
+the solver then treats every clue as possibly related to every entity found so far.
+
+    clues = parse_question(question)   # clues[0] describes the entity asked for
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_QUOTE = re.compile(r"[“\"]([^”\"]+)[”\"]")
+_PLACEHOLDER = re.compile(r"\[([A-Z])\]")
+_SPLIT = re.compile(r";\s*|,?\s+\b(?:where|here|and where)\b\s+|,\s+and\s+(?=\[)|\?\s*$", re.IGNORECASE)
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'+#/.-]*[A-Za-z0-9+#]|[A-Za-z0-9]")
+# words that say how a question is put, not what it is about
+STOP = frozenset("""
+a an the and or of in on at to for from by with as is are was were be been being it its this that these those
+which what who whom whose where when here there name named give identify find also such one own entry entries
+term terms word words described describes description defined definition refers refer referring reads read
+opens open mentions mention mentioning containing contains contain links link linked linking says say said
+called known whose itself than then into about via per within whereas while has have had do does did not no
+any some each every both either neither other another same their them they he she his her we you i me my our
+""".split())
+
+
+def words(text: str | None) -> list[str]:
+    """Lower-cased content words, in order (duplicates kept)."""
+    return [w.lower().strip(".'") for w in _WORD.findall(text or "") if w.lower().strip(".'") not in STOP]
+
+
+def content_words(text: str | None) -> list[str]:
+    return list(dict.fromkeys(w for w in words(text) if len(w) > 1 or w.isdigit()))
+
+
+@dataclass
+class Clue:
+    index: int
+    text: str                                   # the clause as the question puts it
+    subject: str | None = None                  # the placeholder it describes ("A"), None for the answer / unknown
+    refs: list[str] = field(default_factory=list)  # placeholders it refers to
+    quotes: list[str] = field(default_factory=list)
+
+    @property
+    def keywords(self) -> list[str]:
+        """Words to query with: the quoted text first, then the rest of the clause."""
+        quoted = [w for q in self.quotes for w in content_words(q)]
+        rest = content_words(_PLACEHOLDER.sub(" ", _QUOTE.sub(" ", self.text)))
+        return list(dict.fromkeys(quoted + rest))
+
+    @property
+    def quote_words(self) -> list[str]:
+        return list(dict.fromkeys(w for q in self.quotes for w in content_words(_PLACEHOLDER.sub(" ", q))))
+
+    @property
+    def descriptive(self) -> bool:
+        """Enough of its own words to search for it without knowing another entity first."""
+        return len(self.quote_words) >= 4 or (not self.refs and len(self.keywords) >= 4)
+
+    @property
+    def short(self) -> str:
+        text = " ".join(self.text.split())
+        return text if len(text) <= 90 else text[:87].rsplit(" ", 1)[0] + "…"
+
+
+def _clauses(question: str) -> list[str]:
+    # protect quotes from the splitter (they may hold ';' or 'where')
+    quotes: list[str] = []
+
+    def hide(match: re.Match) -> str:
+        quotes.append(match.group(0))
+        return f"\x00{len(quotes) - 1}\x00"
+
+    hidden = _QUOTE.sub(hide, question)
+    parts = [p.strip(" ,.?") for p in _SPLIT.split(hidden) if p and p.strip(" ,.?")]
+    return [re.sub(r"\x00(\d+)\x00", lambda m: quotes[int(m.group(1))], p) for p in parts]
+
+
+def parse_question(question: str) -> list[Clue]:
+    clues = []
+    for i, text in enumerate(_clauses(question)):
+        head = re.match(r"\s*(?:(?:and|here|where)\s+)*\[([A-Z])\]\s+(?:is|was|are)\b", text)
+        subject = head.group(1) if head else None
+        refs = [p for p in dict.fromkeys(_PLACEHOLDER.findall(text)) if p != subject]
+        quotes = [q.strip(" ….") for q in _QUOTE.findall(text)]
+        clues.append(Clue(i, text, subject, refs, [q for q in quotes if q]))
+    if clues and clues[0].subject is not None:   # the question opens with the entity asked for
+        clues.insert(0, Clue(0, "", None, [], []))
+        for n, clue in enumerate(clues):
+            clue.index = n
+    return clues
