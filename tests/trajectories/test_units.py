@@ -114,3 +114,15 @@ def test_import_every_real_trajectory_file(shared_data, tmp_path):
     wrong = synth("import", str(folder / "search_r1_case.txt"), "--kind", "generic", "--from", "auto",
                   "--out", str(tmp_path / "x"))
     assert wrong.returncode == 2 and "--kind trajectory" in wrong.stderr
+
+
+def test_answer_judge_leading_spans_emphasis_and_numbers():
+    assert match("Yes, Ketevan Arakhamia-Grant took part.", "Yes").method == "leading_span"
+    assert match("No, it is not.", "Yes").correct is False
+    assert match("Python, Perl or Ruby", "Python").correct is False      # still a hedge
+    assert match("The word is **troll**.", "Troll (Internet").correct
+    assert match("It was the **Space Shuttle Challenger**.", "Challenger").method == "emphasis"
+    assert match("In Canadian football each team has 12 players.", "TWELVE").method == "number"
+    assert match("He died in **1948**.", "one thousand, nine hundred and forty-eight").correct
+    assert match("It rose by **4.6%**.", "5.6%").correct is False
+    assert match("The band was first called **Parva**.", "runston parva").correct is False
