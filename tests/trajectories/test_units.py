@@ -126,3 +126,28 @@ def test_answer_judge_leading_spans_emphasis_and_numbers():
     assert match("He died in **1948**.", "one thousand, nine hundred and forty-eight").correct
     assert match("It rose by **4.6%**.", "5.6%").correct is False
     assert match("The band was first called **Parva**.", "runston parva").correct is False
+
+
+LEGACY = {"id": "legacy", "messages": [
+    {"role": "user", "content": "What is 2+2?"},
+    {"role": "assistant", "content": None, "function_call": {"name": "python", "arguments": "{\"code\": \"2+2\"}"}},
+    {"role": "function", "name": "python", "content": "4"},
+    {"role": "assistant", "content": "<answer>4</answer>"}]}
+
+
+def test_import_legacy_function_calls_and_all_rejected_exits_2(tmp_path):
+    from tests.core.helpers import synth, write_jsonl
+
+    out = tmp_path / "legacy"
+    res = synth("import", str(write_jsonl(tmp_path / "legacy.jsonl", [LEGACY])), "--kind", "trajectory",
+                "--from", "openai", "--out", str(out), "--json")
+    assert res.returncode == 0, res.stderr
+    (record,) = read_records([out])
+    call = record["messages"][1]["tool_calls"][0]["function"]
+    assert call == {"name": "python", "arguments": "{\"code\": \"2+2\"}"}
+    assert record["messages"][2]["role"] == "tool" and record["messages"][2]["content"] == "4"
+    bad = {"id": "bad", "messages": [{"role": "narrator", "content": "x"}]}
+    res = synth("import", str(write_jsonl(tmp_path / "bad.jsonl", [bad])), "--kind", "trajectory",
+                "--from", "openai", "--out", str(tmp_path / "bad"))
+    assert res.returncode == 2 and "every input record was rejected (unknown_role=1)" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
