@@ -133,6 +133,26 @@ def export_job(params: dict, config: dict):
 
         env = {**EnvTools(str(params["corpus"])).spec(), "max_turns": params["max_turns"], "context_policy": names[0]}
     kind = {"sft": "trajectory", "rl": "rl_task"}.get(target, "generic")
+    reasoning_loss = params.get("reasoning_loss")
+    if reasoning_loss not in (None, 0, 1):
+        raise UserError(f"--reasoning-loss must be 0 or 1, got {reasoning_loss!r}")
+    step = ExportStep(target, names, params["unverified"], env, reasoning_loss, _tokenize_step(params, target))
     return Job(command="export trajectories", out=Path(params["out"]), kind=kind, config=config, inputs=inputs,
-               input_kind=input_kind, steps=[ExportStep(target, names, params["unverified"], env)],
-               chunk_size=params["chunk_size"], fmt=params["fmt"])
+               input_kind=input_kind, steps=[step], chunk_size=params["chunk_size"], fmt=params["fmt"])
+
+
+def _tokenize_step(params: dict, target: str):
+    """--to trl: the tokenizer folder (a local HF tokenizer with a chat template), checked before any work."""
+    if target != "trl":
+        return None
+    if not params.get("tokenizer"):
+        raise UserError("--to trl needs --tokenizer DIR (a local Hugging Face tokenizer folder with a chat template)")
+    from synth.pipelines.trajectories.tokenized import TokenizeForTrl
+
+    step = TokenizeForTrl(str(params["tokenizer"]), params["max_len"])
+    try:
+        step.setup(0, 1)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"--tokenizer {params['tokenizer']}: {str(exc).splitlines()[0]}") from None
+    step._renderer = None   # opened again in the worker (steps are pickled)
+    return step

@@ -32,6 +32,8 @@ from synth.pipelines.trajectories.messages import call_id
 from synth.pipelines.trajectories.provenance import norm_words
 
 DEEP_K = 50
+MAX_PAGES = 3  # pages of one entry read before judging it
+MAX_FITS = 3   # fitting candidates tried per clue before its branch is abandoned
 
 
 class GoldPathError(ValueError):
@@ -138,6 +140,12 @@ class _Run:
         page = None if "error" in value else Page(
             value.get("doc_id") or doc_id, value.get("title") or doc_id, value.get("text") or "",
             {link.get("doc_id") for link in value.get("links") or []}, value.get("categories") or [])
+        for number in range(1, min(int(value.get("num_pages") or 1), MAX_PAGES) if page else 0):
+            more = self.emit("open", {"doc_id": doc_id, "page": number},
+                             f"{page.title} runs over {value['num_pages']} pages; reading page {number + 1} before "
+                             f"judging it.", "check", "open")
+            page.text += "\n" + (more.get("text") or "")
+            page.links |= {link.get("doc_id") for link in more.get("links") or []}
         self.pages[doc_id] = page
         return page
 
@@ -159,15 +167,17 @@ class _Run:
             return False, f"only {len(have)} of the {len(quote)} quoted words appear (no {', '.join(lost[:3])})"
         kinds = self.type_words(clue)
         cats = norm_words(" ".join(page.categories))
-        if self.typed and kinds and cats and not any(norm_words(k) <= cats for k in kinds):
-            return False, f"it is filed under {', '.join(page.categories)}, not as {' '.join(kinds[:3])}"
+        if self.typed and kinds and not any(norm_words(k) & cats for k in kinds):
+            filed = f"it is filed under {', '.join(page.categories)}" if cats else "its entry names no category"
+            return False, f"{filed}, not as {' '.join(kinds[:3])}"
         evidence = [f"its text has {len(have)} of the {len(quote)} quoted words"] if quote else []
         evidence += [f"it mentions {', '.join(r.title for r in refs)}"] if refs else []
         evidence += [f"it is filed under {', '.join(page.categories)}"] if kinds and cats else []
         return True, "; ".join(evidence) or "it matches the description"
 
-    def rank(self, results: list[dict], clue: Clue, refs: list[Page]) -> list[tuple[dict, list[str]]]:
-        """Candidates not yet ruled out, best snippet overlap with the clue (and the referred titles) first."""
+    def rank(self, results: list[dict], clue: Clue, refs: list[Page]) -> list[tuple[dict, list[str], bool]]:
+        """Candidates not yet ruled out, those whose snippet names a referred entity first, then by overlap with
+        the clue's words: (result, shared words, cites a referred entity)."""
         want = set(clue.keywords) | {w for r in refs for w in content_words(r.title)}
         taken = {p.doc_id for p in self.found.values()} | self.rejected.get(clue.index, set()) | {r.doc_id for r in refs}
         scored = []
@@ -178,37 +188,51 @@ class _Run:
             shared = [w for w in want if norm_words(w) and norm_words(w) <= seen]
             snippet = f" {normalize(r.get('snippet'))} "
             cites = sum(f" {normalize(ref.title)} " in snippet for ref in refs)   # the snippet names a referred entity
-            scored.append((-(10 * cites + len(shared)), r.get("rank", 99), r, shared))
+            scored.append((-(10 * cites + len(shared)), r.get("rank", 99), r, shared, cites > 0))
         scored.sort(key=lambda s: s[:2])
-        return [(r, shared) for _, _, r, shared in scored]
+        return [(r, shared, cites) for _, _, r, shared, cites in scored]
 
     # -- candidates for one clue ---------------------------------------------------------------------------
     def candidates(self, clue: Clue, refs: list[Page], queries: list[tuple[str, int]], opening: str):
         """Yield every page that fits `clue`, searching, opening and ruling out as a reader would."""
-        failed: list[str] = []
-        rejected = self.rejected.setdefault(clue.index, set())
+        state = {"failed": [], "fitted": 0}
         for n, (query, k) in enumerate(queries):
-            decision = opening if n == 0 else thoughts.backoff(self.rng, failed or ["nothing"], query, k)
+            decision = opening if n == 0 else thoughts.backoff(self.rng, state["failed"] or ["nothing"], query, k)
             value = self.emit("search", {"query": query, "k": k}, decision, "search", "query" if n == 0 else "backoff")
             results = value.get("results") or []
-            ranked = self.rank(results, clue, refs)[: self.cfg.max_checks]
-            for i, (result, shared) in enumerate(ranked):
-                if result["doc_id"] in rejected or result["doc_id"] in {p.doc_id for p in self.found.values()}:
-                    continue
-                title = result.get("title") or result["doc_id"]
-                decision = (thoughts.pick(self.rng, query, len(results), title, result.get("rank", i + 1), shared,
-                                          len(ranked) - 1) if i == 0 else
-                            thoughts.next_candidate(self.rng, title, result.get("rank", i + 1), shared))
-                page = self.page(result["doc_id"], decision)
-                ok, reason = (False, "the page could not be read") if page is None else self.fits(clue, page, refs)
-                self.note_check(result["doc_id"], ok)
-                rejected.add(result["doc_id"])
-                if ok:
-                    self.said = f"{self.said} {thoughts.confirmed(self.rng, page.title, clue.short or 'the question', reason)}".strip()
-                    yield page
-                    continue
-                failed.append(title)
+            yield from self.check_list(clue, refs, self.rank(results, clue, refs), state, query, len(results))
+            if state["fitted"] >= MAX_FITS:
+                return
+        linked = [{"doc_id": d, "title": d, "rank": i + 1} for r in refs for i, d in enumerate(sorted(r.links))]
+        if linked:   # entries cross-reference each other: the entity may be linked from the page it refers to
+            self.said = f"{self.said} {thoughts.follow_links(self.rng, [r.title for r in refs])}".strip()
+            yield from self.check_list(clue, refs, self.rank(linked, clue, []), state, None, len(linked))
+
+    def check_list(self, clue: Clue, refs: list[Page], ranked: list, state: dict, query: str | None, total: int):
+        """Open the best candidates of one list; yield those that fit."""
+        rejected = self.rejected.setdefault(clue.index, set())
+        citing = [c for c in ranked if c[2]]
+        shortlist = [(r, shared) for r, shared, _ in (citing or ranked)[: self.cfg.max_checks]]
+        for i, (result, shared) in enumerate(shortlist):
+            if result["doc_id"] in rejected or result["doc_id"] in {p.doc_id for p in self.found.values()}:
+                continue
+            title = result.get("title") or result["doc_id"]
+            rank = result.get("rank", i + 1)
+            decision = (thoughts.pick(self.rng, query, total, title, rank, shared, len(shortlist) - 1)
+                        if i == 0 and query else thoughts.next_candidate(self.rng, title, rank, shared))
+            page = self.page(result["doc_id"], decision)
+            ok, reason = (False, "the page could not be read") if page is None else self.fits(clue, page, refs)
+            self.note_check(result["doc_id"], ok)
+            rejected.add(result["doc_id"])
+            if not ok:
+                state["failed"].append(title)
                 self.said = f"{self.said} {thoughts.ruled_out(self.rng, title, reason)}".strip()
+                continue
+            self.said = f"{self.said} {thoughts.confirmed(self.rng, page.title, clue.short or 'the question', reason)}".strip()
+            yield page
+            state["fitted"] += 1
+            if state["fitted"] >= MAX_FITS:
+                return
 
     def note_check(self, doc_id: str, ok: bool) -> None:
         last = self.notes[-1] if self.notes else None
@@ -223,9 +247,10 @@ class _Run:
             alts = [" ".join(clue.keywords[:16]), " ".join(words[:5]), " ".join(words[-6:])]
             return _unique([(first, k)] + [(q, k) for q in alts] + [(first, DEEP_K)])
         titles = " ".join(r.title for r in refs)
-        own = " ".join((clue.quote_words or clue.keywords)[:6])
-        queries = [(f"{titles} {own}".strip(), k), (titles, k), (f"{titles} {own}".strip(), DEEP_K), (titles, DEEP_K)]
-        return _unique(queries + [(r.title, DEEP_K) for r in refs if len(refs) > 1])
+        own = " ".join(list(dict.fromkeys(clue.quote_words[:5] + self.type_words(clue)[:2])))
+        queries = [(f"{titles} {own}".strip(), k), (f"{titles} {own}".strip(), DEEP_K), (titles, DEEP_K)]
+        queries += [(r.title, DEEP_K) for r in refs if len(refs) > 1]
+        return _unique(queries + ([(own, DEEP_K)] if len(own.split()) >= 2 else []))
 
     # -- the whole run: depth first over clues, backtracking on dead ends ----------------------------------
     def plan(self) -> tuple[Clue, list[int]] | None:

@@ -76,6 +76,14 @@ def next_candidate(rng, title: str, rank: int, shared: list[str]) -> str:
     ], title=title, rank=rank, why=why)
 
 
+def follow_links(rng, titles: list[str]) -> str:
+    return _pick(rng, [
+        "Search has not surfaced it. Entries cross-reference each other, so I follow the links on {titles}'s page "
+        "and check those that fit the clause.",
+        "No query finds it directly; {titles} links to several entries, and the one I need may be among them.",
+    ], titles=", ".join(titles[:2]))
+
+
 def backtrack(rng, title: str, clue: str) -> str:
     return _pick(rng, [
         "Every search from {title} led nowhere, so {title} was probably the wrong entry for “{clue}”; back to its "

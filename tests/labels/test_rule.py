@@ -85,3 +85,33 @@ def test_imported_trajectories_without_gold_evidence(shared_data):
     # ("English horse race Derby"): the strict rule accepts none of them; that is the LLM judge's job
     assert set(finals) <= {"essential", "wrong_answer"}
     assert set(middle) <= {"essential", "unverified", "redundant", "error"} and middle["essential"] > 0
+
+
+def test_candidate_checks_and_recoveries_carry_loss():
+    """Opening a candidate an on-topic search listed is verification (essential, even when it is ruled out); the
+    search after a dead end that reaches new evidence is a recovery; an off-topic search and a repeat are not."""
+    evidence = {"answer_doc_id": "python", "docs": ["python"],
+                "facts": [{"doc_id": "python", "start": 0, "end": 10, "quote": "A language"}]}
+
+    def turn(i, name, args, result):
+        c = {"id": f"c{i}", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
+        return [{"role": "assistant", "tool_calls": [c]}, {"role": "tool", "tool_call_id": c["id"], "content": json.dumps(result)}]
+
+    page = {"doc_id": "perl", "page": 0, "start": 0, "end": 300, "text": "Perl is a language by Larry Wall."}
+    gold = {"doc_id": "python", "page": 0, "start": 0, "end": 300, "text": "A language by Guido."}
+    messages = [{"role": "user", "content": "Which scripting language did the Dutch programmer create?"},
+                *turn(0, "search", {"query": "scripting language Dutch"}, {"results": [{"doc_id": "perl"}]}),
+                *turn(1, "open", {"doc_id": "perl"}, page),                      # a candidate checked: ruled out
+                *turn(2, "open", {"doc_id": "perl"}, page),                      # the same again
+                *turn(3, "search", {"query": "banana bread"}, {"results": [{"doc_id": "cake"}]}),   # off-topic
+                *turn(4, "open", {"doc_id": "cake"}, {**page, "doc_id": "cake"}),  # listed by an off-topic search
+                *turn(5, "search", {"query": "Dutch programmer language"}, {"results": [{"doc_id": "python"}]}),
+                *turn(6, "open", {"doc_id": "python"}, gold),
+                {"role": "assistant", "content": "<answer>Python</answer>"}]
+    record = {"id": "c", "question": messages[0]["content"], "messages": messages, "answer": "Python",
+              "evidence": evidence}
+    labels = label_turns(record)
+    got = [labels[i].label for i in sorted(labels)]
+    assert got == ["unnecessary", "essential", "redundant", "unnecessary", "unnecessary", "recovery", "essential",
+                   "essential"], got
+    assert labels[3].reason == "ruled out candidate perl" and labels[3].loss == 1
