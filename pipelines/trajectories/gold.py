@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from synth.pipelines.trajectories import thoughts
 from synth.pipelines.trajectories.clues import Clue, content_words, parse_question
@@ -33,7 +33,10 @@ from synth.pipelines.trajectories.provenance import norm_words
 
 DEEP_K = 50
 MAX_PAGES = 3  # pages of one entry read before judging it
-MAX_FITS = 3   # fitting candidates tried per clue before its branch is abandoned
+# solver variants, cheapest first: candidates opened per result list, fitting candidates tried per clue before its
+# branch is abandoned, whether the question's type words must match the entry's categories
+VARIANTS = ({"checks": 3, "fits": 1, "typed": True}, {"checks": 5, "fits": 2, "typed": True},
+            {"checks": 5, "fits": 3, "typed": False}, {"checks": 8, "fits": 3, "typed": True})
 
 
 class GoldPathError(ValueError):
@@ -45,8 +48,7 @@ class GoldPathError(ValueError):
 @dataclass(frozen=True)
 class GoldConfig:
     search_k: int = 10
-    max_checks: int = 4     # candidates opened per search before backing off
-    runs: int = 3           # solver variants tried per rollout; the shortest correct one is kept
+    runs: int = len(VARIANTS)   # solver variants tried per rollout (VARIANTS); the shortest correct one is kept
     max_calls: int = 80
     seed: int = 0
 
@@ -66,8 +68,8 @@ class GoldPath:
     def build(self, task: dict, rollout: int = 0) -> tuple[list[dict], list[dict]]:
         """(messages, notes) of the shortest correct solver run; GoldPathError when no run solves the task."""
         solved, failures = [], []
-        for variant in range(self.cfg.runs):
-            cfg = replace(self.cfg, max_checks=self.cfg.max_checks + 2 * variant)
+        for variant in range(min(self.cfg.runs, len(VARIANTS))):
+            cfg = self.cfg
             rng = random.Random(_seed(self.cfg.seed, task["id"], rollout, variant))
             try:
                 messages, notes, answer = _Run(self.tools, task["question"], cfg, rng, variant).solve()
@@ -107,7 +109,8 @@ class Page:
 class _Run:
     def __init__(self, tools, question: str, cfg: GoldConfig, rng: random.Random, variant: int):
         self.tools, self.question, self.cfg, self.rng, self.variant = tools, question, cfg, rng, variant
-        self.typed = variant < 2          # the last variant does not trust the question's type words
+        profile = VARIANTS[variant]
+        self.checks, self.max_fits, self.typed = profile["checks"], profile["fits"], profile["typed"]
         self.clues = parse_question(question)
         self.messages = head_messages(question)
         self.notes: list[dict] = []
@@ -160,6 +163,9 @@ class _Run:
         missing = [r.title for r in refs if not page.mentions(r)]
         if missing:
             return False, f"its entry never mentions {missing[0]}"
+        unlinked = [self.found[i].title for i in self.referrers(clue) if not self.found[i].mentions(page)]
+        if unlinked:
+            return False, f"{unlinked[0]}, which should refer to it, never mentions it"
         quote = clue.quote_words
         have = [w for w in quote if norm_words(w) <= page.words]
         if quote and len(have) < max(1, round(0.75 * len(quote))):
@@ -201,7 +207,7 @@ class _Run:
             value = self.emit("search", {"query": query, "k": k}, decision, "search", "query" if n == 0 else "backoff")
             results = value.get("results") or []
             yield from self.check_list(clue, refs, self.rank(results, clue, refs), state, query, len(results))
-            if state["fitted"] >= MAX_FITS:
+            if state["fitted"] >= self.max_fits:
                 return
         linked = [{"doc_id": d, "title": d, "rank": i + 1} for r in refs for i, d in enumerate(sorted(r.links))]
         if linked:   # entries cross-reference each other: the entity may be linked from the page it refers to
@@ -212,7 +218,7 @@ class _Run:
         """Open the best candidates of one list; yield those that fit."""
         rejected = self.rejected.setdefault(clue.index, set())
         citing = [c for c in ranked if c[2]]
-        shortlist = [(r, shared) for r, shared, _ in (citing or ranked)[: self.cfg.max_checks]]
+        shortlist = [(r, shared) for r, shared, _ in (citing or ranked)[: self.checks]]
         for i, (result, shared) in enumerate(shortlist):
             if result["doc_id"] in rejected or result["doc_id"] in {p.doc_id for p in self.found.values()}:
                 continue
@@ -231,7 +237,7 @@ class _Run:
             self.said = f"{self.said} {thoughts.confirmed(self.rng, page.title, clue.short or 'the question', reason)}".strip()
             yield page
             state["fitted"] += 1
-            if state["fitted"] >= MAX_FITS:
+            if state["fitted"] >= self.max_fits:
                 return
 
     def note_check(self, doc_id: str, ok: bool) -> None:
@@ -253,48 +259,74 @@ class _Run:
         return _unique(queries + ([(own, DEEP_K)] if len(own.split()) >= 2 else []))
 
     # -- the whole run: depth first over clues, backtracking on dead ends ----------------------------------
-    def plan(self) -> tuple[Clue, list[int]] | None:
-        """The next clue to resolve and the clue indices it refers to (anchors first, then the climb)."""
-        anchors = [c for c in self.clues if c.descriptive and not c.refs and c.index not in self.found]
+    def plan(self) -> tuple[Clue, list[int], str] | None:
+        """The next clue to resolve, the resolved clues it refers to, and how: `anchor` (search its own words),
+        `climb` (search the entries it refers to), `follow` (the links of the entry that refers to it)."""
+        open_ = sorted((c for c in self.clues if c.index not in self.found), key=lambda c: -c.index)
+        anchors = [c for c in open_ if c.descriptive and not c.refs]
         if anchors:
             anchors.sort(key=lambda c: (-len(c.quote_words), -c.index) if self.variant % 2 == 0 else (-c.index,))
-            return anchors[0], []
+            return anchors[0], [], "anchor"
+        climbs = [(c, refs) for c in open_ if (refs := self.resolved_refs(c))]
+        strong = [(c, refs) for c, refs in climbs if len(c.quote_words) >= 2]
+        if strong:
+            return strong[0][0], strong[0][1], "climb"
+        quoted = [c for c in open_ if len(c.quote_words) >= 2]
+        if quoted:
+            return quoted[0], [], "anchor"
+        follows = [(c, self.referrers(c)) for c in open_ if self.referrers(c)]
+        if follows:
+            return follows[0][0], follows[0][1], "follow"
+        return (climbs[0][0], climbs[0][1], "climb") if climbs else None
+
+    def resolved_refs(self, clue: Clue) -> list[int]:
         by_letter = {c.subject: c.index for c in self.clues if c.subject}
-        used = {i for refs in self.used.values() for i in refs}
-        for clue in sorted((c for c in self.clues if c.index not in self.found), key=lambda c: -c.index):
-            if clue.refs:
-                wanted = [by_letter.get(r) for r in clue.refs]
-                if all(w is not None and w in self.found for w in wanted):
-                    return clue, wanted
-            else:
-                free = [i for i in self.found if i not in used]
-                if free:
-                    return clue, free
-        return None
+        if clue.refs:
+            wanted = [by_letter.get(r) for r in clue.refs]
+            return wanted if all(w is not None and w in self.found for w in wanted) else []
+        if any(c.subject or c.refs for c in self.clues):
+            return []
+        used = {i for refs in self.used.values() for i in refs}     # no placeholders: any entity not yet used
+        return [i for i in self.found if i not in used]
+
+    def referrers(self, clue: Clue) -> list[int]:
+        """Resolved clues whose entry refers to this clue's entity."""
+        return [i for i in self.found if clue.subject and clue.subject in self.clues[i].refs]
 
     def descend(self) -> bool:
-        if 0 in self.found:
+        if len(self.found) == len(self.clues):
             return True
         step = self.plan()
         if step is None:
             return False
-        clue, refs = step
+        clue, refs, how = step
         pages = [self.found[i] for i in refs]
-        queries = self.queries(clue, pages)
         asked = self.clues[0].short or "the entity described"
-        if not self.notes:
-            opening = thoughts.first_search(self.rng, clue.short, queries[0][0], asked)
-        elif not refs:
-            opening = thoughts.next_anchor(self.rng, "", clue.short, queries[0][0])
+        if how == "follow":
+            source = self.follow(clue, pages)
         else:
-            opening = thoughts.climb(self.rng, "", clue.short or asked, [p.title for p in pages], queries[0][0])
-        for page in self.candidates(clue, pages, queries, opening):
-            self.found[clue.index], self.used[clue.index] = page, refs
+            queries = self.queries(clue, pages if how == "climb" else [])
+            if not self.notes:
+                opening = thoughts.first_search(self.rng, clue.short, queries[0][0], asked)
+            elif how == "anchor":
+                opening = thoughts.next_anchor(self.rng, "", clue.short, queries[0][0])
+            else:
+                opening = thoughts.climb(self.rng, "", clue.short or asked, [p.title for p in pages], queries[0][0])
+            source = self.candidates(clue, pages if how == "climb" else [], queries, opening)
+        for page in source:
+            self.found[clue.index], self.used[clue.index] = page, (refs if how == "climb" else [])
             if self.descend():
                 return True
             del self.found[clue.index], self.used[clue.index]
             self.said = f"{self.said} {thoughts.backtrack(self.rng, page.title, clue.short or asked)}".strip()
         return False
+
+    def follow(self, clue: Clue, referrers: list[Page]):
+        """Candidates for `clue` among the links of the entries that refer to it."""
+        linked = [{"doc_id": d, "title": d, "rank": i + 1} for r in referrers for i, d in enumerate(sorted(r.links))]
+        self.said = f"{self.said} {thoughts.follow_links(self.rng, [r.title for r in referrers])}".strip()
+        state = {"failed": [], "fitted": 0}
+        yield from self.check_list(clue, [], self.rank(linked, clue, []), state, None, len(linked))
 
     def solve(self) -> tuple[list[dict], list[dict], str]:
         if not any(c.descriptive and not c.refs for c in self.clues):
