@@ -6,7 +6,8 @@ For a turn with tool calls, each result is measured (labels/evidence.py) and the
     recovery     the same, right after failed calls or a dead end (candidates checked and ruled out, searches
                  that reached nothing): the turn that gets the agent going again
     error        a call failed (error result) and nothing new was reached
-    redundant    nothing new: the same call again, or only evidence already reached
+    redundant    nothing new: the same call again, a result identical to an earlier one, or only evidence
+                 already reached
     unnecessary  nothing new and nothing gold touched
 A search is on-topic when its query shares a content word with the question or with a gold document
 reached so far; a candidate listed by an off-topic search teaches nothing when opened.
@@ -100,6 +101,7 @@ def label_turns(record: dict) -> dict[int, TurnLabel]:
     last = all_turns[-1].index if all_turns else -1
     labels: dict[int, TurnLabel] = {}
     seen_calls: set[str] = set()
+    seen_results: set[str] = set()   # a call that brings back exactly what an earlier one did adds nothing
     stuck = False    # after a failed call or a dead end: the next useful turn is a recovery
     for turn in all_turns:
         if turn.is_final:
@@ -108,8 +110,10 @@ def label_turns(record: dict) -> dict[int, TurnLabel]:
         gains = [evidence.measure((s.call.get("function") or {}).get("name"), s.result) if evidence
                  else _answer_gain(names, mentioned, s.result) for s in turn.steps]
         sigs = [call_signature(s.call) for s in turn.steps]
-        repeated = all(sig in seen_calls for sig in sigs)
+        results = [s.result for s in turn.steps]
+        repeated = all(sig in seen_calls for sig in sigs) or all(r and r in seen_results for r in results)
         seen_calls.update(sigs)
+        seen_results.update(r for r in results if r)
         checked = [d for s in turn.steps if (d := candidates.checks(s))] if evidence and not repeated else []
         gold_titles = {w for d in evidence.reached for w in content_words(d)}
         for step in turn.steps:
@@ -136,7 +140,7 @@ def _turn_label(gains: list[Gain], repeated: bool, failing: bool, measurable: bo
         scores["candidates_checked"] = len(checked)
         return TurnLabel("essential", f"ruled out candidate {checked[0]}", scores)
     if repeated:
-        return TurnLabel("redundant", "the same call was made before", scores)
+        return TurnLabel("redundant", "the same call (or the same result) as before", scores)
     if any(g.touched for g in gains):
         return TurnLabel("redundant", "only evidence that was already reached", scores)
     if not measurable:

@@ -97,7 +97,10 @@ def generate_stats(out: Path) -> dict:
 
     from synth.pipelines.labels.apply import iter_output
 
+    from synth.pipelines.trajectories.provenance import run_stats
+
     stops, methods, calls, turns = Counter(), Counter(), [], []
+    provenance = run_stats(iter_output(out))   # a teacher may know things; the rate says how often it showed
     for record in iter_output(out):
         meta = record.get("metadata") or {}
         stops[meta.get("stop") or "?"] += 1
@@ -106,7 +109,8 @@ def generate_stats(out: Path) -> dict:
         turns.append(meta.get("turns") or 0)
     mean = (lambda xs: round(sum(xs) / len(xs), 2) if xs else None)
     return {"trajectories": len(calls), "stops": dict(stops), "judge_methods": dict(methods),
-            "mean_tool_calls": mean(calls), "max_tool_calls": max(calls, default=None), "mean_turns": mean(turns)}
+            "mean_tool_calls": mean(calls), "max_tool_calls": max(calls, default=None), "mean_turns": mean(turns),
+            "provenance": provenance}
 
 
 def export_job(params: dict, config: dict):

@@ -101,3 +101,26 @@ def hidden_entities(task: dict) -> list[str]:
     names = {f.get(k) for f in task.get("facts") or [] for k in ("subject", "object_id") if f.get(k)}
     names.add(task.get("answer"))
     return sorted(n for n in names if n and not norm_words(n) <= question)
+
+
+def hidden_in_evidence(record: dict) -> list[str]:
+    """hidden_entities for a trajectory record (its `evidence` holds the task's facts)."""
+    evidence = record.get("evidence") or {}
+    return hidden_entities({"question": record.get("question"), "answer": record.get("answer"),
+                            "facts": evidence.get("facts") or []})
+
+
+def run_stats(records) -> dict:
+    """Provenance over a run: calls checked, violations by reason, their rate, trajectories with any."""
+    from collections import Counter
+
+    calls = flagged = 0
+    reasons: Counter = Counter()
+    for record in records:
+        found = violations(record, hidden_in_evidence(record))
+        calls += sum(len(m.get("tool_calls") or []) for m in record.get("messages") or [] if m.get("role") == "assistant")
+        reasons.update(v["reason"] for v in found)
+        flagged += bool(found)
+    total = sum(reasons.values())
+    return {"tool_calls": calls, "violations": total, "violation_rate": round(total / calls, 4) if calls else None,
+            "trajectories_with_violations": flagged, "by_reason": dict(sorted(reasons.items()))}
