@@ -61,6 +61,8 @@ def match(predicted: str | None, answer: str | None, aliases: list[str] | None =
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|(?<![*\w])\*([^*\n]+?)\*(?![*\w])", re.DOTALL)
 _PAREN = re.compile(r"\([^)]*\)?")
+_QUALIFIER = re.compile(r",\s|\s[-–—]\s|\s(?:by|from)\s")
+_DECADE = re.compile(r"^(\d{3})0\s*[-–]\s*(\d{3})9$")
 _CLAUSE = re.compile(r"[.,;:!?\n(—–-]\s")
 _UNITS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
                                      "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
@@ -85,10 +87,14 @@ def _loose(predicted: str, gold: str) -> str | None:
             return "emphasis"
         if len(variant.split()) >= 2 and f" {variant} " in f" {normalize(_sentences(predicted, 2))} ":
             return "contained"
+    decade = _DECADE.match(gold.strip())
+    if decade and decade.group(1) == decade.group(2) and f"{decade.group(1)}0s" in predicted:
+        return "number"          # "1930-1939" for "the 1930s"
     number = _number(gold)
     if number is not None:
-        spans = spans or [normalize(_first_sentence(predicted))]
-        if any(_numbers(span)[:1] == [number] for span in spans):
+        if spans and any(_numbers(span)[:1] == [number] for span in spans):
+            return "number"
+        if not spans and number in _numbers(normalize(_sentences(predicted, 3))):
             return "number"
     return None
 
@@ -96,7 +102,8 @@ def _loose(predicted: str, gold: str) -> str | None:
 def _variants(gold: str) -> list[str]:
     """The gold answer, without a parenthetical ("Goodfellas (film)"), and its head before a comma."""
     bare = _PAREN.sub(" ", gold)
-    return [v for v in dict.fromkeys([normalize(gold), normalize(bare), normalize(bare.split(",")[0])]) if v]
+    head = _QUALIFIER.split(bare, maxsplit=1)[0]   # "The Archers - Radio Soap", "Leviathan by Thomas Hobbes"
+    return [v for v in dict.fromkeys([normalize(gold), normalize(bare), normalize(head)]) if v]
 
 
 def _same_span(span: str, want: str) -> bool:

@@ -151,3 +151,33 @@ def test_import_legacy_function_calls_and_all_rejected_exits_2(tmp_path):
                 "--from", "openai", "--out", str(tmp_path / "bad"))
     assert res.returncode == 2 and "every input record was rejected (unknown_role=1)" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def webdancer_judged(shared_data) -> dict:
+    """The rule judge on the 150 WebDancer answers against the readings in webdancer_readings.json."""
+    from pathlib import Path
+
+    from synth.pipelines.trajectories.importer import convert_record
+
+    readings = json.loads((Path(__file__).parent / "webdancer_readings.json").read_text(encoding="utf-8"))["readings"]
+    path = shared_data / "trajectories" / "webdancer_sample_traj.hermes.jsonl"
+    counts = {"records": 0, "accepted": 0, "correct_read": 0, "correct_accepted": 0, "wrong_read": 0, "wrong_accepted": 0}
+    for line, reading in zip(path.open(encoding="utf-8"), readings, strict=True):
+        record = convert_record(json.loads(line), "hermes")
+        ok = bool(match(record["predicted_answer"], record["answer"], record.get("aliases")).correct)
+        counts["records"] += 1
+        counts["accepted"] += ok
+        if reading["reading"] == "correct":
+            counts["correct_read"] += 1
+            counts["correct_accepted"] += ok
+        elif reading["reading"] == "incorrect":
+            counts["wrong_read"] += 1
+            counts["wrong_accepted"] += ok
+    return counts
+
+
+def test_webdancer_answers_judged_against_a_careful_reading(shared_data):
+    counts = webdancer_judged(shared_data)
+    assert counts["records"] == 150 and counts["correct_read"] >= 140
+    assert counts["correct_accepted"] / counts["correct_read"] >= 0.85, counts   # figure: docs/benchmarks.md (#21)
+    assert counts["wrong_accepted"] <= 1, counts
