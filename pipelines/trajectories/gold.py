@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass
 
 from synth.pipelines.trajectories import thoughts
@@ -103,7 +104,10 @@ class Page:
     def mentions(self, other: Page) -> bool:
         """A link to `other`, or its title as a phrase in the text (normalised)."""
         title = normalize(other.title)
-        return other.doc_id in self.links or (bool(title) and f" {title} " in f" {normalize(self.text)} ")
+        if other.doc_id in self.links:
+            return True
+        # a bare word ("C", "data") is in every other entry: only a link or a longer title counts
+        return len(title.split()) >= 2 and f" {title} " in f" {normalize(self.text)} "
 
 
 class _Run:
@@ -119,6 +123,7 @@ class _Run:
         self.rejected: dict[int, set[str]] = {}
         self.pages: dict[str, Page | None] = {}
         self.said = ""            # what the last result established: opens the next turn's reasoning
+        self.backtracked = False
 
     # -- turns ---------------------------------------------------------------------------------------------
     def emit(self, name: str, args: dict, decision: str, role: str, kind: str) -> dict:
@@ -133,6 +138,8 @@ class _Run:
         self.messages += [{"role": "assistant", "reasoning_content": why, "tool_calls": [call]},
                           {"role": "tool", "tool_call_id": call["id"], "name": name, "content": result_text(value)}]
         self.notes.append({"turn": ordinal, "role": role, "kind": kind})
+        if self.backtracked:   # the first call after giving up a candidate chain
+            self.notes[-1]["backtrack"], self.backtracked = True, False
         return value if isinstance(value, dict) else {}
 
     def page(self, doc_id: str, decision: str) -> Page | None:
@@ -173,7 +180,9 @@ class _Run:
             return False, f"only {len(have)} of the {len(quote)} quoted words appear (no {', '.join(lost[:3])})"
         kinds = self.type_words(clue)
         cats = norm_words(" ".join(page.categories))
-        if self.typed and kinds and not any(norm_words(k) & cats for k in kinds):
+        # every type word must be among the categories ("human language" is not "language"); a hyphenated
+        # compound needs one of its parts ("text-processing" is filed under "text")
+        if self.typed and kinds and not all(norm_words(k) & cats for k in kinds):
             filed = f"it is filed under {', '.join(page.categories)}" if cats else "its entry names no category"
             return False, f"{filed}, not as {' '.join(kinds[:3])}"
         evidence = [f"its text has {len(have)} of the {len(quote)} quoted words"] if quote else []
@@ -234,11 +243,25 @@ class _Run:
                 state["failed"].append(title)
                 self.said = f"{self.said} {thoughts.ruled_out(self.rng, title, reason)}".strip()
                 continue
-            self.said = f"{self.said} {thoughts.confirmed(self.rng, page.title, clue.short or 'the question', reason)}".strip()
+            confirmed = thoughts.confirmed(self.rng, page.title, clue.short or "the question", reason,
+                                           self.evidence_sentence(page, clue, refs), self.still_open(clue))
+            self.said = f"{self.said} {confirmed}".strip()
             yield page
             state["fitted"] += 1
             if state["fitted"] >= self.max_fits:
                 return
+
+    def evidence_sentence(self, page: Page, clue: Clue, refs: list[Page]) -> str:
+        """The sentence of the page that best shows the fit: most quoted words, or a referred title."""
+        want = set(clue.quote_words) | {w for r in refs for w in content_words(r.title)}
+        sentences = [x.strip() for x in re.split(r"(?<=[.!?])\s+|\n+", page.text) if len(x.strip()) > 20]
+        if not sentences or not want:
+            return ""
+        best = max(sentences, key=lambda x: len(want & set(content_words(x))))
+        return best if len(best) <= 220 else best[:217].rsplit(" ", 1)[0] + "…"
+
+    def still_open(self, clue: Clue) -> list[str]:
+        return [c.short for c in self.clues if c.index not in self.found and c.index != clue.index and c.short][:2]
 
     def note_check(self, doc_id: str, ok: bool) -> None:
         last = self.notes[-1] if self.notes else None
@@ -319,6 +342,7 @@ class _Run:
                 return True
             del self.found[clue.index], self.used[clue.index]
             self.said = f"{self.said} {thoughts.backtrack(self.rng, page.title, clue.short or asked)}".strip()
+            self.backtracked = True
         return False
 
     def follow(self, clue: Clue, referrers: list[Page]):

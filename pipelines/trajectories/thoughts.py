@@ -21,12 +21,12 @@ def _list(items: list[str], n: int = 5) -> str:
 
 def first_search(rng, clue: str, query: str, asked: str) -> str:
     return _pick(rng, [
-        "The question asks for {asked}. Nothing is known yet, so I start from its most specific clue, “{clue}”, and "
+        "The question asks: “{asked}”. Nothing is known yet, so I start from its most specific clue, “{clue}”, and "
         "search for its distinctive words: {query}.",
-        "I need {asked}, but the question hides every name. The clause “{clue}” has the most searchable wording; a "
-        "keyword search for {query} should surface the entry it describes.",
-        "Plan: pin down the described entities first, then climb the chain of references to {asked}. First clue: "
-        "“{clue}”. Query: {query}.",
+        "I need the entity of “{asked}”, but the question hides every name. The clause “{clue}” has the most "
+        "searchable wording; a keyword search for {query} should surface the entry it describes.",
+        "Plan: pin down the described entities first, then climb the chain of references to the entity of "
+        "“{asked}”. First clue: “{clue}”. Query: {query}.",
     ], clue=clue, query=query, asked=asked)
 
 
@@ -107,12 +107,18 @@ def remembered(rng, title: str) -> str:
                        "{title} was opened before, so I re-check it without another call."], title=title)
 
 
-def confirmed(rng, title: str, clue: str, evidence: str) -> str:
-    return _pick(rng, [
+def confirmed(rng, title: str, clue: str, evidence: str, sentence: str = "", still_open: list[str] | None = None) -> str:
+    text = _pick(rng, [
         "{title} fits “{clue}”: {evidence}.",
         "Confirmed: {title} matches the clause “{clue}” ({evidence}).",
         "{title} is the entity of “{clue}”; {evidence}.",
     ], title=title, clue=clue, evidence=evidence)
+    if sentence:
+        text += _pick(rng, [" The entry says: “{s}”", " Its text reads: “{s}”", " Evidence: “{s}”"], s=sentence)
+    if still_open:
+        text += _pick(rng, [" Still open: {o}.", " Remaining constraints: {o}.", " Not yet resolved: {o}."],
+                      o=", ".join(f"“{c}”" for c in still_open))
+    return text
 
 
 def answer(rng, done: str, title: str, chain: list[str]) -> str:

@@ -21,7 +21,7 @@ def tiny(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def gold(foldoc, tmp_path_factory):
-    """Gold-path trajectories (2 rollouts per FOLDOC task, distractors injected)."""
+    """Solver trajectories (2 rollouts per FOLDOC task; tasks the solver cannot solve are rejects)."""
     from tests.trajectories.fixtures import gold_setup
 
     return gold_setup(tmp_path_factory.getbasetemp() / "issue6-foldoc", *foldoc)
