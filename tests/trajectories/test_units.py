@@ -181,3 +181,28 @@ def test_webdancer_answers_judged_against_a_careful_reading(shared_data):
     assert counts["records"] == 150 and counts["correct_read"] >= 140
     assert counts["correct_accepted"] / counts["correct_read"] >= 0.85, counts   # figure: docs/benchmarks.md (#21)
     assert counts["wrong_accepted"] <= 1, counts
+
+
+def test_provenance_flags_clairvoyant_calls():
+    """A query word seen nowhere before, a document no result listed, and a hidden entity named before any tool
+    showed it are violations; the same calls after a result showed the words are not."""
+    from synth.pipelines.trajectories.provenance import violations
+
+    def turn(i, name, args, result):
+        c = {"id": f"c{i}", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
+        return [{"role": "assistant", "tool_calls": [c]}, {"role": "tool", "tool_call_id": c["id"], "content": json.dumps(result)}]
+
+    question = "Which language did the Dutch programmer create?"
+    clairvoyant = [{"role": "user", "content": question},
+                   *turn(0, "search", {"query": "Guido van Rossum"}, {"results": [{"doc_id": "Guido"}]}),
+                   *turn(1, "open", {"doc_id": "Python"}, {"doc_id": "Python", "text": "..."}),
+                   {"role": "assistant", "content": "<answer>Python</answer>"}]
+    found = violations({"question": question, "messages": clairvoyant}, hidden=["Guido van Rossum", "Python"])
+    assert [(v["turn"], v["reason"]) for v in found] == [(0, "names_hidden_entity"), (1, "unseen_document")]
+    honest = [{"role": "user", "content": question},
+              *turn(0, "search", {"query": "Dutch programmer language"},
+                    {"results": [{"doc_id": "Guido", "snippet": "Guido van Rossum, a Dutch programmer"}]}),
+              *turn(1, "open", {"doc_id": "Guido"}, {"doc_id": "Guido", "links": [{"doc_id": "Python"}]}),
+              *turn(2, "search", {"query": "Guido van Rossum language"}, {"results": []}),
+              *turn(3, "open", {"doc_id": "Python"}, {"doc_id": "Python", "text": "..."})]
+    assert violations({"question": question, "messages": honest}, hidden=["Guido van Rossum", "Python"]) == []
