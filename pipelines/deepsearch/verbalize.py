@@ -26,8 +26,8 @@ from synth.pipelines.deepsearch.relations import RELATED, VERBS
 
 HERE = Path(__file__).parent
 PLACEHOLDER = re.compile(r"\[[A-Z]\]")
-OPENINGS = ("Which {type}{period} {rels}?", "Name the {type}{period} that {rels}.",
-            "What is the {type}{period} that {rels}?", "Identify the {type}{period} that {rels}.")
+OPENINGS = ("Which {type}{period} {rels}?", "Can you name the {type}{period} that {rels}?",
+            "What is the {type}{period} that {rels}?", "Which is the {type}{period} that {rels}?")
 
 
 @lru_cache(maxsize=1)
