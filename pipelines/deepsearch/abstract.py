@@ -29,7 +29,8 @@ _BOUNDARY = re.compile(r"[,;:(\[\"“]|\s(?:which|that|who|whose|where|when|i\.e
 _PREPS = frozenset("by at in on for from with of to into under using via between over about as".split())
 _DETERMINERS = frozenset("a an the".split())
 _DANGLING = frozenset("no any its their his her this these those such both either than very also more most as".split())
-_VERBS = frozenset("is are was were has have had does do can will may must refers means".split())
+_VERBS = frozenset("is are was were has have had does do can could will would shall should may might must refers means "
+                   "other same following above previous latter former".split())  # verbs, or anaphora: a clause, not a name
 MAX_HEAD = 5           # a longer head without a preposition is a clause ("The parser derives ..."), not a name
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-+#]*")
 _PARTICIPLES = frozenset("written built made known used run seen done given taken found held kept".split())

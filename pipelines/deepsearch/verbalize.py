@@ -53,6 +53,7 @@ def _a(noun: str) -> str:
 class Realizer:
     def __init__(self, formal: Formal, rng: random.Random):
         self.formal, self.rng = formal, rng
+        self.said: set[str] = set()  # variables already described (a cycle reaches one twice)
 
     def _const(self, var: str, kind: str):
         c = next(iter(self.formal.of(var, kind)), None)
@@ -69,7 +70,7 @@ class Realizer:
     def rel(self, c: Constraint) -> str:
         verb = self.rng.choice(VERBS.get(c.value or RELATED, VERBS[RELATED]))
         np = self.np(c.object)
-        if verb.endswith(" of") and re.match(r"(?:a|an) ", np):
+        if verb.endswith(" of") and re.match(r"(?:a|an|that same) ", np) and not np.startswith("that"):
             np = np.split(" ", 1)[1]  # "a kind of a language" -> "a kind of language"
         return f"{verb} {np}"
 
@@ -80,6 +81,9 @@ class Realizer:
     def np(self, var: str) -> str:
         """The noun phrase that describes `var` without naming it."""
         noun = type_noun(self.formal.types[var])
+        if var in self.said:
+            return f"that same {noun}"
+        self.said.add(var)
         desc = self._const(var, "description")
         name = self.name(var)
         if desc is not None:
