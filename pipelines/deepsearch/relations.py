@@ -20,7 +20,7 @@ RELATED = "related"
 LEFT_CHARS = 60  # how far before the anchor the relation words may start (same sentence only)
 
 # relation -> pattern on the text right before the anchor (lower case, spaces normalised)
-_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(p + r"\s*(?:the\s+)?$")) for name, p in (
+_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(p + r"(?:\s+(?:the|an?))?\s*$")) for name, p in (
     ("successor_of", r"\b(?:successor (?:to|of)|replaces|replaced|supersedes|superseded|follow-on to|follow-up to)"),
     ("predecessor_of", r"\b(?:predecessor (?:to|of)|replaced by|superseded by|forerunner of|precursor (?:to|of))"),
     ("developed_at", r"\b(?:developed|designed|written|created|invented|implemented|built|produced|made|released) at"),
