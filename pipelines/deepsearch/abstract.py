@@ -31,9 +31,13 @@ _DETERMINERS = frozenset("a an the".split())
 _DANGLING = frozenset("no any its their his her this these those such both either than very also more most as".split())
 _VERBS = frozenset("is are was were has have had does do can could will would shall should may might must refers means "
                    "other same following above previous latter former".split())  # verbs, or anaphora: a clause, not a name
+HEAD_WORDS = 2         # content words of the head noun phrase shown (the head noun and one modifier)
 MAX_HEAD = 5           # a longer head without a preposition is a clause ("The parser derives ..."), not a name
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-+#]*")
-_PARTICIPLES = frozenset("written built made known used run seen done given taken found held kept".split())
+_PARTICIPLES = frozenset("""written built made known used run seen done given taken found held kept containing consisting
+using allowing providing including having representing running supporting describing implementing combining
+producing requiring giving""".split())
+_COORDINATORS = frozenset("and or nor but".split())
 
 
 @dataclass
@@ -96,48 +100,66 @@ def _bad(kb, word: str, first: bool, hidden: set[str]) -> bool:
 
 def abstract(kb, quote: str, hidden_names: list[str], modifiers: int | None = None) -> Abstract | None:
     """The abstract noun phrase of a description quote, or None when too little is left."""
-    phrase = _BOUNDARY.split(quote, maxsplit=1)[0]
-    segs = _segments(phrase)
+    segs = _segments(_BOUNDARY.split(quote, maxsplit=1)[0])
     if not segs or segs[0][0].lower() not in _DETERMINERS or len(segs[0]) > MAX_HEAD:
         return None  # not a defining noun phrase ("When a technology is ...", "Tends to imply ...")
     hidden = set().union(*(content_stems(n) for n in hidden_names)) if hidden_names else set()
     elided: list[str] = []
-    head = []
-    for i, w in enumerate(segs[0]):
-        if w.lower() not in _DETERMINERS and _bad(kb, w, i == 0, hidden):
+    head = _head(kb, segs[0], hidden, elided)
+    if head is None:
+        return None
+    limit = MAX_MODIFIERS if modifiers is None else modifiers
+    mods = _modifiers(kb, segs[1:], hidden, elided, limit)
+    words = tx.content_words(" ".join(head + [w for m in mods for w in m]))
+    if len(words) < MIN_WORDS:
+        return None
+    return Abstract(_render(head, mods), sorted(set(words)), elided)
+
+
+def _head(kb, seg: list[str], hidden: set[str], elided: list[str]) -> list[str] | None:
+    """The head noun phrase without rare, proper or hidden words, at most HEAD_WORDS content words
+    (the last is the head noun); None when it is a clause or its head noun had to go."""
+    if any(w.lower().endswith("ly") or w.lower() in _VERBS | _COORDINATORS for w in seg[1:]):
+        return None  # an adverb or a verb: a clause ("the output typically goes ..."); "x or y": two heads
+    body = [w for w in seg if w.lower() not in _DETERMINERS]
+    while body and _dangles(body[-1]):
+        elided.append(body.pop())
+    if not body or _bad(kb, body[-1], len(body) == len(seg), hidden):
+        return None  # the head noun itself had to go: what is left names nothing
+    kept = []
+    for i, w in enumerate(body):
+        if _bad(kb, w, seg.index(w) == 0, hidden) or (i < len(body) - HEAD_WORDS):
             elided.append(w)
         else:
-            head.append(w)
-    while len(head) > 1 and _dangles(head[-1]):
-        elided.append(head.pop())
-    if any(w.lower().endswith("ly") or w.lower() in _VERBS for w in head) or segs[0][-1] not in head and not elided[-1:] == [segs[0][-1]]:
-        return None  # an adverb in the head means a clause ("the output typically goes ..."), not a noun phrase
-    if segs[0][-1] not in head and not _dangles(segs[0][-1]):
-        return None  # the head noun itself had to go: what is left names nothing
-    kept = [head]
-    for seg in segs[1:]:
-        if len(kept) > (MAX_MODIFIERS if modifiers is None else modifiers) or any(_bad(kb, w, False, hidden) for w in seg):
+            kept.append(w)
+    return kept
+
+
+def _modifiers(kb, segs: list[list[str]], hidden: set[str], elided: list[str], limit: int) -> list[list[str]]:
+    """Modifier phrases kept whole (none with a rare, proper or hidden word, or a year), up to `limit`."""
+    kept: list[list[str]] = []
+    for seg in segs:
+        if len(kept) >= limit or any(_bad(kb, w, False, hidden) for w in seg):
             elided.append(" ".join(seg))
-            continue
-        kept.append(seg)
-    while len(kept) > 1 and _dangles(kept[-1][-1]):
+        else:
+            kept.append(list(seg))
+    while kept and _dangles(kept[-1][-1]):
         if len(kept[-1]) > 2:
             elided.append(kept[-1].pop())
         else:
             elided.append(" ".join(kept.pop()))
-    text = " ".join(w for seg in kept for w in seg)
-    text = re.sub(r"^(?:a|an|the)\s+(?=(?:a|an|the)\b)", "", text, flags=re.I)
-    words = tx.content_words(text)
-    if len(words) < MIN_WORDS or head and head[-1].lower() in _DETERMINERS | _PREPS:
-        return None
-    text = _with_article(text)
-    return Abstract(text, sorted(set(words)), elided)
+    return kept
+
+
+def _render(head: list[str], mods: list[list[str]]) -> str:
+    """"a reclamation scheme, one with concurrent marking": the head, then the modifier after ", one",
+    so no run of the entry's own wording longer than the head survives into the question."""
+    text = _with_article(" ".join(head))
+    for mod in mods:
+        text += (" " if mod[0].lower() == "of" else ", one ") + " ".join(mod)  # "one of ..." would mislead
+    return text
 
 
 def _with_article(text: str) -> str:
-    first = text.split()[0].lower()
-    if first in _DETERMINERS:
-        rest = text.split(" ", 1)[1] if " " in text else ""
-        return f"{tx.article(rest)} {rest}" if first in ("a", "an") else f"the {rest}"
     body = text[0].lower() + text[1:] if not text[:2].isupper() else text
     return f"{tx.article(body)} {body}"

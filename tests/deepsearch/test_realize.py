@@ -6,6 +6,7 @@ import random
 import re
 
 from synth.pipelines.deepsearch import relations as rel
+from synth.pipelines.deepsearch import text as tx
 from synth.pipelines.deepsearch.abstract import abstract
 from synth.pipelines.deepsearch.formal import build_formal, structure_errors
 from synth.pipelines.deepsearch.verbalize import PLACEHOLDER, verbalize
@@ -30,12 +31,13 @@ def test_relations_are_typed_from_the_words_before_the_link(mini_kb):
 def test_abstract_descriptions_keep_a_whole_noun_phrase_and_drop_hidden_words(mini_kb):
     found = abstract(mini_kb, "A stack-based abstract machine for portable bytecode, designed at the Helsinki Lab in 1985",
                      ["Quux virtual machine"])
-    # the modifier with a year goes (the period operator says it); "machine" is a generic type noun: it stays
-    assert found.text == "a stack-based abstract machine for portable bytecode"
+    # two content words of the head; the modifier after ", one" (no long run of the entry's wording); the
+    # phrase with a year goes (the period operator says it); "machine" is a generic type noun: it stays
+    assert found.text == "an abstract machine, one for portable bytecode" and "stack-based" in found.elided
     quux = abstract(mini_kb, "A generational memory reclamation scheme with concurrent marking, written by Tuuli Saari",
                     ["Frobnitz garbage collector", "Tuuli Saari"])
-    assert quux.text == "a generational memory reclamation scheme with concurrent marking"
-    assert "Saari" not in quux.text and set(quux.words) <= set(quux.text.split())
+    assert quux.text == "a reclamation scheme, one with concurrent marking"
+    assert "Saari" not in quux.text and set(quux.words) <= set(tx.words(quux.text))
     # not a defining noun phrase: no description rather than a broken fragment
     assert abstract(mini_kb, "When a technology is overtaken by inferior competition", []) is None
     assert abstract(mini_kb, "The parser derives an easy-to-use abstract syntax tree", []) is None
