@@ -193,7 +193,8 @@ class _Run:
     def rank(self, results: list[dict], clue: Clue, refs: list[Page]) -> list[tuple[dict, list[str], bool]]:
         """Candidates not yet ruled out, those whose snippet names a referred entity first, then by overlap with
         the clue's words: (result, shared words, cites a referred entity)."""
-        want = set(clue.keywords) | {w for r in refs for w in content_words(r.title)}
+        # a list, not a set: the order of the words shows in the reasoning, which must be the same every run
+        want = list(dict.fromkeys(clue.keywords + [w for r in refs for w in content_words(r.title)]))
         taken = {p.doc_id for p in self.found.values()} | self.rejected.get(clue.index, set()) | {r.doc_id for r in refs}
         scored = []
         for r in results:
