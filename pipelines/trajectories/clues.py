@@ -44,6 +44,8 @@ class Clue:
     subject: str | None = None                  # the placeholder it describes ("A"), None for the answer / unknown
     refs: list[str] = field(default_factory=list)  # placeholders it refers to
     quotes: list[str] = field(default_factory=list)
+    prefix: str | None = None                   # the entity's name begins with this
+    kind: list[str] | None = None               # its type words, when the question's grammar says them
 
     @property
     def keywords(self) -> list[str]:
@@ -59,7 +61,7 @@ class Clue:
     @property
     def descriptive(self) -> bool:
         """Enough of its own words to search for it without knowing another entity first."""
-        return len(self.quote_words) >= 4 or (not self.refs and len(self.keywords) >= 4)
+        return len(self.quote_words) >= 4 or (not self.refs and len(self.keywords) >= (3 if self.kind else 4))
 
     @property
     def short(self) -> str:
@@ -80,7 +82,48 @@ def _clauses(question: str) -> list[str]:
     return [re.sub(r"\x00(\d+)\x00", lambda m: quotes[int(m.group(1))], p) for p in parts]
 
 
+# relations a fluent question chains its entities with ("X that is connected with Y described as …")
+_RELATION = re.compile(r"\s*(?:,\s*)?\b(?:(and)\s+)?(that\s+|which\s+)?(?:is\s+|are\s+|was\s+)?"
+                       r"(connected with|associated with|related to|has to do with|makes use of|uses|is a kind of|"
+                       r"a kind of|based on|created by|part of|runs on|successor of|predecessor of|comes from)\s+",
+                       re.IGNORECASE)
+_PREFIX = re.compile(r"whose name begins with [“\"]([^”\"]+)[”\"]", re.IGNORECASE)
+
+
+def fluent_clues(question: str) -> list[Clue]:
+    """Clues of a question without placeholders: one per entity of the relation chain. An entity that follows
+    "and …" is taken to hang off the same entity as the one before it (the usual reading of such coordination);
+    the others are referred to by the entity just before them. A name prefix ("whose name begins with “de”")
+    is a constraint of its own, not quoted text."""
+    parts = _RELATION.split(question.strip().rstrip("?"))
+    segments, joins = [parts[0]], [(None, None)]
+    for n in range(1, len(parts) - 3, 4):
+        joins.append((parts[n], parts[n + 1]))
+        segments.append(parts[n + 3])
+    letters = [chr(ord("A") + n - 1) if n else None for n in range(len(segments))]
+    parents: list[int | None] = [None]
+    for n in range(1, len(segments)):
+        coordinated, relative = joins[n]
+        # "… and has to do with Y" continues the clause of the entity before; "… and that …" describes it
+        parents.append(parents[n - 1] if coordinated and not relative and n > 1 else n - 1)
+    clues = []
+    for n, text in enumerate(segments):
+        prefix = _PREFIX.search(text)
+        refs = [letters[m] for m in range(len(segments)) if parents[m] == n]
+        head = re.split(r"\s(?:described as|from|whose|one|that|which)\s|,", _PREFIX.sub(" ", text))[0]
+        kind = [w for w in content_words(head) if w not in _NOT_KIND and not re.fullmatch(r"\d+s?", w)]
+        clues.append(Clue(n, _PREFIX.sub(" ", text).strip(), letters[n], refs, [],
+                          prefix.group(1) if prefix else None, kind))
+    return clues
+
+
+_NOT_KIND = frozenset("can you name term early late mid".split())
+STOP = STOP | {"can", "you"}
+
+
 def parse_question(question: str) -> list[Clue]:
+    if not _PLACEHOLDER.search(question):
+        return fluent_clues(question)
     clues = []
     for i, text in enumerate(_clauses(question)):
         head = re.match(r"\s*(?:(?:and|here|where)\s+)*\[([A-Z])\]\s+(?:is|was|are)\b", text)

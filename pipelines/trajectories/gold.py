@@ -161,12 +161,16 @@ class _Run:
 
     # -- checking a candidate ------------------------------------------------------------------------------
     def type_words(self, clue: Clue) -> list[str]:
+        if clue.kind is not None:
+            return clue.kind
         quoted = set(clue.quote_words)
         return [w for w in clue.keywords if w not in quoted]
 
     def fits(self, clue: Clue, page: Page, refs: list[Page]) -> tuple[bool, str]:
         if any(page.doc_id == r.doc_id for r in refs) or page.doc_id in {p.doc_id for p in self.found.values()}:
             return False, "it is an entity already placed elsewhere in the chain"
+        if clue.prefix and not normalize(page.title).startswith(normalize(clue.prefix)):
+            return False, f"its name does not begin with “{clue.prefix}”"
         missing = [r.title for r in refs if not page.mentions(r)]
         if missing:
             return False, f"its entry never mentions {missing[0]}"
@@ -277,7 +281,9 @@ class _Run:
             alts = [" ".join(clue.keywords[:16]), " ".join(words[:5]), " ".join(words[-6:])]
             return _unique([(first, k)] + [(q, k) for q in alts] + [(first, DEEP_K)])
         titles = " ".join(r.title for r in refs)
-        own = " ".join(list(dict.fromkeys(clue.quote_words[:5] + self.type_words(clue)[:2])))
+        kinds = self.type_words(clue)
+        rest = [] if clue.quote_words else [w for w in clue.keywords if w not in kinds][:2]   # e.g. a period
+        own = " ".join(list(dict.fromkeys(clue.quote_words[:5] + kinds[:2] + rest)))
         queries = [(f"{titles} {own}".strip(), k), (f"{titles} {own}".strip(), DEEP_K), (titles, DEEP_K)]
         queries += [(r.title, DEEP_K) for r in refs if len(refs) > 1]
         return _unique(queries + ([(own, DEEP_K)] if len(own.split()) >= 2 else []))
