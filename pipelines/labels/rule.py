@@ -65,14 +65,14 @@ class _Candidates:
     def __init__(self, question: str | None):
         self.topic = set(content_words(question))
         self.listed: set[str] = set()
-        self.opened: set[str] = set()
+        self.opened: set[tuple[str, int]] = set()
 
     def checks(self, step) -> str | None:
         """The candidate a step opens for the first time, if an on-topic search listed it."""
         fn = step.call.get("function") or {}
         args = parse_arguments(fn.get("arguments")) or {}
-        doc = args.get("doc_id")
-        if fn.get("name") in ("open", "visit") and doc in self.listed and doc not in self.opened:
+        doc, page = args.get("doc_id"), args.get("page", 0)
+        if fn.get("name") in ("open", "visit") and doc in self.listed and (doc, page) not in self.opened:
             return doc
         return None
 
@@ -80,7 +80,7 @@ class _Candidates:
         fn = step.call.get("function") or {}
         args = parse_arguments(fn.get("arguments")) or {}
         if fn.get("name") in ("open", "visit") and args.get("doc_id"):
-            self.opened.add(args["doc_id"])
+            self.opened.add((args["doc_id"], args.get("page", 0)))   # a further page is a further check
         value = _json(step.result) or {}
         if fn.get("name") == "search" and isinstance(value.get("results"), list):
             query = set(content_words(str(args.get("query") or "")))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from synth.pipelines.trajectories import thoughts
 from synth.pipelines.trajectories.clues import Clue, content_words, parse_question
@@ -96,6 +96,7 @@ class Page:
     text: str
     links: set[str]
     categories: list[str]
+    unread: list[int] = field(default_factory=list)   # later pages, read only when the first ones do not settle it
 
     @property
     def words(self) -> set[str]:
@@ -150,14 +151,19 @@ class _Run:
         page = None if "error" in value else Page(
             value.get("doc_id") or doc_id, value.get("title") or doc_id, value.get("text") or "",
             {link.get("doc_id") for link in value.get("links") or []}, value.get("categories") or [])
-        for number in range(1, min(int(value.get("num_pages") or 1), MAX_PAGES) if page else 0):
-            more = self.emit("open", {"doc_id": doc_id, "page": number},
-                             f"{page.title} runs over {value['num_pages']} pages; reading page {number + 1} before "
-                             f"judging it.", "check", "open")
-            page.text += "\n" + (more.get("text") or "")
-            page.links |= {link.get("doc_id") for link in more.get("links") or []}
+        if page is not None:
+            page.unread = list(range(1, min(int(value.get("num_pages") or 1), MAX_PAGES)))
         self.pages[doc_id] = page
         return page
+
+    def read_on(self, page: Page, reason: str) -> None:
+        """Read the next page of an entry whose first pages did not settle the check."""
+        number = page.unread.pop(0)
+        more = self.emit("open", {"doc_id": page.doc_id, "page": number},
+                         f"{page.title} does not fit on what I read so far ({reason}), but it runs on; reading page "
+                         f"{number + 1} before judging it.", "check", "open")
+        page.text += "\n" + (more.get("text") or "")
+        page.links |= {link.get("doc_id") for link in more.get("links") or []}
 
     # -- checking a candidate ------------------------------------------------------------------------------
     def type_words(self, clue: Clue) -> list[str]:
@@ -242,6 +248,9 @@ class _Run:
                         if i == 0 and query else thoughts.next_candidate(self.rng, title, rank, shared))
             page = self.page(result["doc_id"], decision)
             ok, reason = (False, "the page could not be read") if page is None else self.fits(clue, page, refs)
+            while not ok and page is not None and page.unread and not reason.startswith("it is"):
+                self.read_on(page, reason)
+                ok, reason = self.fits(clue, page, refs)
             self.note_check(result["doc_id"], ok)
             rejected.add(result["doc_id"])
             if not ok:
