@@ -112,7 +112,9 @@ def fluent_clues(question: str) -> list[Clue]:
         refs = [letters[m] for m in range(len(segments)) if parents[m] == n]
         head = re.split(r"\s(?:described as|from|whose|one|that|which)\s|,", _PREFIX.sub(" ", text))[0]
         kind = [w for w in content_words(head) if w not in _NOT_KIND and not re.fullmatch(r"\d+s?", w)]
-        clues.append(Clue(n, _PREFIX.sub(" ", text).strip(), letters[n], refs, [],
+        described = re.search(r"\bdescribed as (.+)", _PREFIX.sub(" ", text))   # the entry's own definition, abstracted
+        clues.append(Clue(n, _PREFIX.sub(" ", text).strip(), letters[n], refs,
+                          [described.group(1).strip(" ,")] if described else [],
                           prefix.group(1) if prefix else None, kind))
     return clues
 
