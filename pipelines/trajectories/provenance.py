@@ -17,7 +17,7 @@ import json
 import re
 import unicodedata
 
-from synth.pipelines.trajectories.clues import content_words
+from synth.pipelines.trajectories.clues import STOP
 from synth.pipelines.trajectories.messages import parse_arguments, turns
 
 _PUNCT = re.compile(r"[^\w\s]")
@@ -30,7 +30,8 @@ def norm_words(text: str | None) -> set[str]:
 
 
 def _query_words(query: str) -> set[str]:
-    return {w for cw in content_words(query) for w in norm_words(cw)}
+    # the same normalisation as the vocabulary (accents folded first: "Système" is one word, not "syst" + "me")
+    return {w for w in norm_words(query) if w not in STOP}
 
 
 def _seen_docs(content: str | None) -> set[str]:
