@@ -96,7 +96,6 @@ def generate_stats(out: Path) -> dict:
     from collections import Counter
 
     from synth.pipelines.labels.apply import iter_output
-
     from synth.pipelines.trajectories.provenance import run_stats
 
     stops, methods, calls, turns = Counter(), Counter(), [], []

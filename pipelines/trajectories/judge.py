@@ -64,9 +64,10 @@ _PAREN = re.compile(r"\([^)]*\)?")
 _QUALIFIER = re.compile(r",\s|\s[-–—]\s|\s(?:by|from)\s")
 _DECADE = re.compile(r"^(\d{3})0\s*[-–]\s*(\d{3})9$")
 _CLAUSE = re.compile(r"[.,;:!?\n(—–-]\s")
-_UNITS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-                                     "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
-_TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if i > 1}
+_UNITS = {w: i for i, w in enumerate(("zero one two three four five six seven eight nine ten eleven twelve "  # noqa: SIM905
+                                      "thirteen fourteen fifteen sixteen seventeen eighteen nineteen").split())}
+_TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split())  # noqa: SIM905
+         if i > 1}
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
             "ninth": 9, "tenth": 10}

@@ -44,7 +44,7 @@ def test_every_solver_path_is_honest_and_right(gold, foldoc):
         assert all(len(m["reasoning_content"]) > 40 for m in assistant)
         assert assistant[-1]["content"] == f"<answer>{task['answer']}</answer>"
         assert task["answer"] in assistant[-1]["reasoning_content"]
-    assert {"query", "confirmed", "answer"} <= kinds and kinds <= {"query", "backoff", "confirmed", "ruled_out",
+    assert {"query", "confirmed", "answer"} <= kinds <= {"query", "backoff", "confirmed", "ruled_out",
                                                                     "open", "answer"}
     assert any(n["kind"] == "ruled_out" for r in records for n in r["metadata"]["gold_path"])
     assert manifest(gold)["stats"]["stops"] == {"answer": len(records)}
