@@ -9,8 +9,9 @@ For a turn with tool calls, each result is measured (labels/evidence.py) and the
     redundant    nothing new: the same call again, a result identical to an earlier one, or only evidence
                  already reached
     unnecessary  nothing new and nothing gold touched
-A search is on-topic when its query shares a content word with the question or with a gold document
-reached so far; a candidate listed by an off-topic search teaches nothing when opened.
+A search is on-topic when its query shares a content word with the question, with an entry the agent has
+read, or with a gold document reached so far; a candidate listed by an off-topic search teaches nothing when
+opened.
 The final turn (no call) is `essential` when the answer is judged correct, `wrong_answer` when not,
 `answer` when there is no gold answer. A turn without a call that is not the last is `dialogue`.
 
@@ -25,7 +26,13 @@ from synth.pipelines.labels.apply import TurnLabel, apply_labels
 from synth.pipelines.labels.evidence import Evidence, Gain, _json
 from synth.pipelines.trajectories.clues import content_words
 from synth.pipelines.trajectories.judge import match, normalize
-from synth.pipelines.trajectories.messages import call_signature, final_answer, parse_arguments, turns
+from synth.pipelines.trajectories.messages import (
+    call_signature,
+    final_answer,
+    parse_arguments,
+    result_error,
+    turns,
+)
 
 from synth.records import Reject
 from synth.steps import RecordStep
@@ -66,6 +73,7 @@ class _Candidates:
         self.topic = set(content_words(question))
         self.listed: set[str] = set()
         self.opened: set[tuple[str, int]] = set()
+        self.read_titles: set[str] = set()
 
     def checks(self, step) -> str | None:
         """The candidate a step opens for the first time, if an on-topic search listed it."""
@@ -81,10 +89,14 @@ class _Candidates:
         args = parse_arguments(fn.get("arguments")) or {}
         if fn.get("name") in ("open", "visit") and args.get("doc_id"):
             self.opened.add((args["doc_id"], args.get("page", 0)))   # a further page is a further check
+            if result_error(step.result) is None:   # an entry the agent has read is part of what it works on
+                self.read_titles.add(normalize(str(args["doc_id"])))
         value = _json(step.result) or {}
         if fn.get("name") == "search" and isinstance(value.get("results"), list):
-            query = set(content_words(str(args.get("query") or "")))
-            if query & (self.topic | gold_titles):
+            text = str(args.get("query") or "")
+            padded = f" {normalize(text)} "
+            if set(content_words(text)) & (self.topic | gold_titles) or \
+                    any(t and f" {t} " in padded for t in self.read_titles):   # a title such as "ITS" is no stop word
                 self.listed |= {r.get("doc_id") for r in value["results"] if isinstance(r, dict)}
         for link in value.get("links") or []:
             if isinstance(link, dict) and link.get("doc_id"):
