@@ -56,14 +56,14 @@ step tasks "$SYNTH" generate deepsearch --corpus "$WORK/corpus" --num "$TASKS" -
 step train "$SYNTH" import "$WORK/split/train.jsonl" --kind deepsearch_task --out "$WORK/train"
 step heldout "$SYNTH" import "$WORK/split/heldout.jsonl" --kind deepsearch_task --out "$WORK/heldout"
 
-# 4. Gold-path trajectories on the training tasks: the evidence chain as search/open calls, plus labelled
-#    distractor turns (an irrelevant search, a redundant open, a failed call) for the labeller to find.
+# 4. Gold-path trajectories on the training tasks: a search solver that knows only the question and the tool
+#    results (candidates opened and ruled out, re-queries, backtracking); tasks it cannot solve are rejects.
 #    Only search and open: `visit` reads passages with MiniLM, which this BM25-only corpus skips.
 step trajectories "$SYNTH" generate trajectories --tasks "$WORK/train" --corpus "$WORK/corpus" --teacher none \
   --tools search,open --seed "$SEED" --out "$WORK/trajectories"
 
 # 5. Turn-level supervision: the rule judge measures each turn's information gain against the gold evidence;
-#    only essential turns keep loss 1 (distractors get loss 0, so the model is not taught to make them).
+#    checks and recoveries keep loss 1, repeated or pointless calls get loss 0.
 step labels "$SYNTH" label turns "$WORK/trajectories" --judge rule --out "$WORK/labels"
 
 # 6. Filter: quality filters, exact + MinHash dedup, and decontamination against the held-out questions (a

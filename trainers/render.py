@@ -86,6 +86,19 @@ def _tool_call(call: dict) -> dict:
     return {"id": call.get("id"), "type": call.get("type", "function"), "function": function}
 
 
+def _message_spans(message: dict, full: str, start: int, weight: float) -> list[tuple[int, int, float]]:
+    """The supervised character spans of one rendered assistant turn: all of it, or all but its reasoning text
+    when the message says `reasoning_loss: 0` (the reasoning stays in context, without loss)."""
+    end = start + len(full[start:].rstrip())
+    reasoning = message.get("reasoning_content")
+    if message.get("reasoning_loss") != 0 or not reasoning:
+        return [(start, end, weight)]
+    at = full.find(reasoning, start, end)
+    if at < 0:   # the template does not render reasoning: nothing to exclude
+        return [(start, end, weight)]
+    return [(start, at, weight), (at + len(reasoning), end, weight)]
+
+
 class ChatRenderer:
     def __init__(self, tokenizer: Any, chat_template: str | None = None):
         self.tok = tokenizer
@@ -116,11 +129,11 @@ class ChatRenderer:
             if not full.startswith(head):
                 raise RenderError("chat_template_unsupported",
                                   f"message {i}: the rendered turn does not extend the generation prompt")
-            span = (len(head), len(head) + len(full[len(head):].rstrip()), weight)
+            spans = _message_spans(messages[i], full, len(head), weight)
             if groups and groups[-1].text.startswith(full):
-                groups[-1].spans.append(span)
+                groups[-1].spans.extend(spans)
             else:
-                groups.append(_Group(full, [span]))
+                groups.append(_Group(full, spans))
         return groups
 
     def encode(self, group: _Group) -> Sample:

@@ -86,9 +86,10 @@ def _message_texts(messages: list) -> Iterator[str]:
 def hermes_chat_template() -> str:
     """ChatML in the Qwen/Hermes tool format, rendering exactly what the agent harness sends with
     `--tool-format hermes` (same tool block, <tool_call> JSON, tool results as <tool_response> user turns).
-    `reasoning_content` is not rendered: the harness drops earlier thinking from every prompt and
-    `--constrain-calls` lets an untrained model emit only a call or an answer. Every piece of text is an
-    expression: HF renders templates with trim_blocks, which would eat newlines written as literal text."""
+    `reasoning_content` is rendered as `<think>\nREASONING\n</think>\n` before the content (the Hermes text
+    form of pipelines/trajectories/hermes.py), so reasoning is trained like the call it leads to; messages
+    without it render as before. Every piece of text is an expression: HF renders templates with trim_blocks,
+    which would eat newlines written as literal text."""
     from synth.pipelines.trajectories.harness import prompt
 
     head, tail = (json.dumps(part) for part in prompt("tools_hermes.txt").split("{tools}"))
@@ -103,6 +104,7 @@ def hermes_chat_template() -> str:
         "{%- if tools -%}{{- '\\n\\n' -}}", tools, "{%- endif -%}{{- '<|im_end|>\\n' -}}",
         "{%- elif message.role == 'assistant' -%}",
         "{{- '<|im_start|>assistant\\n' -}}",
+        "{%- if message.reasoning_content -%}{{- '<think>\\n' + message.reasoning_content + '\\n</think>\\n' -}}{%- endif -%}",
         "{{- message.content or '' -}}",
         "{%- for call in message.tool_calls or [] -%}",
         ("{{- ('\\n' if (message.content or not loop.first) else '') + '<tool_call>\\n{\"name\": ' + "

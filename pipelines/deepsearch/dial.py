@@ -1,7 +1,7 @@
 """The difficulty dial: edits that make a verified task harder, and the tier of a pass rate.
 
-    FUZZ    obscure more: drop a cue (prefer links out of the target), else make every proper name in
-            the descriptions partial
+    FUZZ    obscure more: plain descriptions (head noun phrases only), else every entity's name given
+            by its first letters
     INJECT  replace a leaf's description with a sub-question: the leaf now links to a new entity, which
             gets the description instead (a new branch point of the evidence chain)
     DEEPEN  the same at the deepest leaf: the chain gets one more hop (depth + 1)
@@ -63,18 +63,16 @@ def apply_edit(builder: TaskBuilder, cand: Candidate, edit: str, rng: random.Ran
 
 
 def _fuzz(builder: TaskBuilder, cand: Candidate, rng: random.Random) -> tuple[Candidate, str] | None:
-    formal = cand.formal
-    cued = sorted((c for c in formal.links() if c.constant), key=lambda c: (c.subject != formal.target, c.id))
-    for c in cued:
+    if not cand.plain:
         try:
-            trial = builder.rebuild(cand, cand.walk, rng, drop={(c.edge.src, c.edge.dst)})
-            return builder.gauntlet(trial, rng), f"dropped cue of {c.id}"
+            trial = builder.rebuild(cand, cand.walk, rng, plain=True)
+            return builder.gauntlet(trial, rng), "descriptions made plain (head noun phrases only)"
         except Failure:
-            continue
+            pass
     if cand.partial_p < 1.0:
         try:
             trial = builder.rebuild(cand, cand.walk, rng, partial_p=1.0)
-            return builder.gauntlet(trial, rng), "every proper name in descriptions made partial"
+            return builder.gauntlet(trial, rng), "every hidden entity's name given by its first letters"
         except Failure:
             return None
     return None

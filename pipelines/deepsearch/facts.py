@@ -158,7 +158,7 @@ def describe(kb, row: int, hidden_rows: tuple[int, ...] = ()) -> Description | N
     from synth.pipelines.deepsearch.operators import Masked, elide
 
     usable = []
-    for s, quote in _openings(kb, row):
+    for s, quote in openings(kb, row):
         masked = Masked(quote)
         for r in (row, *hidden_rows):
             elide(masked, list(kb.names(r)), "")
@@ -172,7 +172,7 @@ def describe(kb, row: int, hidden_rows: tuple[int, ...] = ()) -> Description | N
     return Description(row, s, s + len(quote), quote)
 
 
-def _openings(kb, row: int) -> list[tuple[int, str]]:
+def openings(kb, row: int) -> list[tuple[int, str]]:
     """(start, quote) of the usable opening sentences of an entry (cached per KB)."""
     return kb.cache("openings").get_or(row, lambda: _find_openings(kb, row))
 
@@ -214,3 +214,12 @@ def _prose(quote: str) -> bool:
     """Readable prose: mostly letters, one line, no e-mail addresses or URLs."""
     letters = sum(ch.isalpha() or ch.isspace() for ch in quote)
     return letters >= 0.8 * len(quote) and "\n" not in quote.strip() and not re.search(r"@|https?:|ftp:|www\.", quote)
+
+
+def describable(kb, row: int, hidden_rows: tuple[int, ...] = ()) -> bool:
+    """Whether some opening sentence of `row` gives an abstract description (abstract.py) once the names
+    of `row` and `hidden_rows` are hidden: the condition for a walk to end at `row`."""
+    from synth.pipelines.deepsearch.abstract import abstract
+
+    hidden = [n for r in (row, *hidden_rows) for n in kb.names(r)]
+    return any(abstract(kb, quote, hidden) is not None for _, quote in openings(kb, row))

@@ -1,15 +1,19 @@
 """The formal question object: variables, constants and constraints with one target (WebShaper/InfoSeek).
 
     variables    X (the target, the answer) and A, B, ... (intermediate entities), each with a type
-    constants    what the question states verbatim or obfuscated: cues (the words around a link in the
-                 subject's entry) and descriptions (an entity's own opening definition)
-    constraints  type(V, category) | link(S, O, cue) "S's entry mentions O in a sentence with the cue"
-                 | description(V, constant) "V's entry contains the description's verbatim fragments"
+    constants    what the question states about an entity, abstracted rather than quoted (issue 20):
+                 abstract descriptions (abstract.Abstract), periods (a decade range for the entity's
+                 year), partial names (the first letters of its name)
+    constraints  type(V, category) | link(S, O, relation) "S <relation> O", relation typed from the words
+                 before the link (relations.py; `related` = S's entry refers to O)
+                 | description(V, constant) "V's entry contains every content word of the abstract"
+                 | period(V, constant) "V's year is in the range" | partial(V, constant) "V's name
+                 starts with these letters"
     bindings     variable -> document id (the hidden truth; the question never shows it)
 
-`build_formal` turns a walk into this object, applying the rule operators (elide, period, partial,
-describe) and logging each. `structure_errors` enforces the structure rules: no description on the
-target, every variable connected to the target, depth >= the minimum hops, every leaf identifiable.
+`build_formal` turns a walk into this object, applying the operators (elide, period, partial) and
+logging each. `structure_errors` enforces the structure rules: no description on the target, every
+variable connected to the target, depth >= the minimum hops, every leaf identifiable.
 """
 
 from __future__ import annotations
@@ -21,40 +25,37 @@ from dataclasses import dataclass, field
 
 from synth.pipelines.deepsearch import operators as ops
 from synth.pipelines.deepsearch import text as tx
-from synth.pipelines.deepsearch.facts import describe
+from synth.pipelines.deepsearch import relations as rel
+from synth.pipelines.deepsearch.facts import Description
 from synth.pipelines.deepsearch.walk import Walk
 
 
-@dataclass
-class Cue:
-    left: ops.Masked
-    right: ops.Masked
-
-    @property
-    def words(self) -> list[str]:
-        return tx.content_words(" ".join(self.left.fragments + self.right.fragments))
-
-    @property
-    def year_ranges(self) -> list[tuple[int, int]]:
-        return self.left.year_ranges + self.right.year_ranges
-
-    @property
-    def empty(self) -> bool:
-        return not self.words and not self.year_ranges
+@dataclass(frozen=True)
+class Period:
+    year: int
+    text: str                       # "the late 1960s"
+    years: tuple[int, int]          # the range a matching entity's year must fall in
 
     def to_json(self) -> dict:
-        return {"kind": "cue", "left": self.left.to_json(), "right": self.right.to_json(), "words": self.words,
-                "year_ranges": [list(r) for r in self.year_ranges]}
+        return {"kind": "period", "text": self.text, "year_range": list(self.years)}
+
+
+@dataclass(frozen=True)
+class Prefix:
+    letters: str                    # the first letters of the entity's name
+
+    def to_json(self) -> dict:
+        return {"kind": "partial", "text": self.letters}
 
 
 @dataclass
 class Constraint:
     id: str
-    kind: str                       # type | link | description
+    kind: str                       # type | link | description | period | partial
     subject: str
     object: str | None = None       # link: the object variable
-    constant: str | None = None     # link: cue constant (None = plain mention); description: its constant
-    value: str | None = None        # type: the category
+    constant: str | None = None     # description / period / partial: the name of its constant
+    value: str | None = None        # type: the category; link: the relation type
     edge: object | None = None      # link: facts.Edge; description: facts.Description
 
     def to_json(self) -> dict:
@@ -70,7 +71,7 @@ class Formal:
     target: str
     variables: dict[str, int]                       # name -> document row (binding)
     types: dict[str, str | None]
-    constants: dict[str, object] = field(default_factory=dict)   # name -> Cue | Masked
+    constants: dict[str, object] = field(default_factory=dict)   # name -> Abstract | Period | Prefix
     constraints: list[Constraint] = field(default_factory=list)
 
     def links(self) -> list[Constraint]:
@@ -105,8 +106,7 @@ class Formal:
             "variables": [{"name": v, "role": "target" if v == self.target else "intermediate",
                            "type": self.types.get(v), "doc_id": kb.doc(row).id}
                           for v, row in self.variables.items()],
-            "constants": {name: (c.to_json() if isinstance(c, Cue) else {"kind": "description", **c.to_json()})
-                          for name, c in self.constants.items()},
+            "constants": {name: c.to_json() for name, c in self.constants.items()},
             "constraints": [c.to_json() for c in self.constraints],
             "depth": max(self.depths().values()),
         }
@@ -128,32 +128,40 @@ def _labels(walk: Walk) -> dict[int, str]:
     return {walk.nodes[0]: "X", **{row: string.ascii_uppercase[i] for i, row in enumerate(order)}}
 
 
-def _cue(kb, edge, hidden: list[str], target: str, rng: random.Random, logs: list) -> Cue:
-    left, right = ops.Masked(edge.left), ops.Masked(edge.right)
-    for part in (left, right):
-        logs += ops.elide(part, hidden, target)
-        logs += ops.period(part, target)
-    return Cue(left, right)
+def _description(kb, row: int, walk: Walk, hidden: list[str], var: str, logs: list, plain: bool = False):
+    """(abstract description, its verbatim source sentence) of a leaf, or None."""
+    from synth.pipelines.deepsearch.abstract import abstract
+    from synth.pipelines.deepsearch.facts import openings
+
+    for start, quote in openings(kb, row):
+        found = abstract(kb, quote, hidden, modifiers=0 if plain else None)
+        if found is None:
+            continue
+        logs += [ops.log("elide", var, word, "") for word in found.elided]
+        logs.append(ops.log("describe", var, kb.doc(row).title, found.text))
+        return found, Description(row, start, start + len(quote), quote)
+    return None
 
 
-def _description(kb, row: int, walk: Walk, hidden: list[str], var: str, rng: random.Random,
-                 partial_p: float, logs: list) -> tuple[ops.Masked, object] | None:
-    desc = describe(kb, row, tuple(walk.nodes))
-    if desc is None:
-        return None
-    doc_text = kb.doc(row).text
-    cut = desc.end < len(doc_text) and doc_text[desc.end:].lstrip()[:1] not in (".", "!", "?", "")
-    masked = ops.Masked(desc.quote, suffix=" …" if cut else "")
-    logs += ops.elide(masked, hidden, var)
-    logs += ops.period(masked, var)
-    linked = [(l.start - desc.start, l.end - desc.start) for l in kb.links_from(row)
-              if l.start is not None and desc.start <= l.start and l.end <= desc.end and l.dst_row not in walk.nodes]
-    logs += ops.partial(masked, linked, var, rng, partial_p)
-    logs.append(ops.log("describe", var, kb.doc(row).title, masked.display))
-    return masked, desc
+def _attributes(kb, formal: Formal, var: str, rng: random.Random, partial_p: float, period_p: float,
+                logs: list) -> None:
+    """The period and partial operators: typed attributes instead of quoted text."""
+    row = formal.variables[var]
+    year = rel.year_of(kb, row)
+    if year is not None and rng.random() < period_p:
+        text, years = tx.period_of(year)
+        formal.constants[f"period{var}"] = Period(year, text, years)
+        formal.constraints.append(Constraint(f"p{var}", "period", var, constant=f"period{var}"))
+        logs.append(ops.log("period", var, str(year), text))
+    prefix = rel.name_prefix(kb.doc(row).title)
+    if var != formal.target and prefix and rng.random() < partial_p:
+        formal.constants[f"name{var}"] = Prefix(prefix)
+        formal.constraints.append(Constraint(f"n{var}", "partial", var, constant=f"name{var}"))
+        logs.append(ops.log("partial", var, kb.doc(row).title, prefix))
 
 
-def build_formal(kb, walk: Walk, rng: random.Random, partial_p: float = 0.5) -> tuple[Formal, list[dict]]:
+def build_formal(kb, walk: Walk, rng: random.Random, partial_p: float = 0.5,
+                 period_p: float = 0.6, plain: bool = False) -> tuple[Formal, list[dict]]:
     """The formal question of a walk and the operator log; raises ValueError if a leaf cannot be described."""
     labels = _labels(walk)
     hidden = [name for row in walk.nodes for name in kb.names(row)]
@@ -164,19 +172,17 @@ def build_formal(kb, walk: Walk, rng: random.Random, partial_p: float = 0.5) -> 
         if formal.types[var]:
             formal.constraints.append(Constraint(f"t{var}", "type", var, value=formal.types[var]))
     for i, edge in enumerate(sorted(walk.edges, key=lambda e: (labels[e.src], labels[e.dst])), start=1):
-        cue = _cue(kb, edge, hidden, labels[edge.src], rng, logs)
-        name = None
-        if not cue.empty:
-            name = f"cue{i}"
-            formal.constants[name] = cue
-        formal.constraints.append(Constraint(f"l{i}", "link", labels[edge.src], labels[edge.dst], name, edge=edge))
+        relation = rel.relation_at(kb, edge.src, edge.anchor_start)
+        formal.constraints.append(Constraint(f"l{i}", "link", labels[edge.src], labels[edge.dst],
+                                             value=relation, edge=edge))
     for var in formal.leaves():
-        found = _description(kb, formal.variables[var], walk, hidden, var, rng, partial_p, logs)
+        found = _description(kb, formal.variables[var], walk, hidden, var, logs, plain)
         if found is None:
-            raise ValueError(f"no description for {kb.doc(formal.variables[var]).id!r}")
-        masked, desc = found
-        formal.constants[f"desc{var}"] = masked
+            raise ValueError(f"no abstract description for {kb.doc(formal.variables[var]).id!r}")
+        formal.constants[f"desc{var}"], desc = found
         formal.constraints.append(Constraint(f"d{var}", "description", var, constant=f"desc{var}", edge=desc))
+    for var in formal.variables:
+        _attributes(kb, formal, var, rng, partial_p, period_p, logs)
     return formal, logs
 
 

@@ -131,10 +131,17 @@ class KB:
 
     # ---- graph ----------------------------------------------------------------------------------
     def links_from(self, row: int):
-        return self.corpus.graph.links_from(row)
+        """Links out of `row` whose target the disambiguation trusts (links.py); the walk, the facts and
+        the solver all see this one graph, so a certificate never rests on a wrong-homonym link."""
+        return self.cache("links_from").get_or(row, lambda: self._trusted(self.corpus.graph.links_from(row)))
 
     def links_to(self, row: int):
-        return self.corpus.graph.links_to(row)
+        return self.cache("links_to").get_or(row, lambda: self._trusted(self.corpus.graph.links_to(row)))
+
+    def _trusted(self, links) -> list:
+        from synth.pipelines.deepsearch.links import trusted
+
+        return [link for link in links if trusted(self, link)]
 
     def links_between(self, src: int, dst: int) -> list:
         return [link for link in self.links_from(src) if link.dst_row == dst]

@@ -1,9 +1,10 @@
 """Exact evaluation of a formal question over the whole corpus: domains, solutions, the uniqueness certificate.
 
 Each constraint is a predicate over documents (see formal.py). Domains start from the descriptions
-(every document containing the description's verbatim fragments, found by exact phrase search), then
-link constraints propagate them to a fixpoint (arc consistency: "subjects that link to some object in
-the object's domain with the cue in the sentence", and back). Propagation alone is exact on trees; for
+(every document containing the abstract description's content words: the rarest word by exact phrase
+search, the rest checked per document), then link constraints propagate them to a fixpoint (arc
+consistency: "subjects with a link of the relation's type to some object in the object's domain", and
+back). Propagation alone is exact on trees; for
 cycles, and to keep entities distinct, a backtracking search then enumerates the target values that
 have a complete solution. The certificate follows the issue's recipe: the target's most selective
 constraint gives the candidates, every candidate is checked against the other constraints, and the
@@ -15,30 +16,18 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+from synth.pipelines.deepsearch import relations as rel
 from synth.pipelines.deepsearch import text as tx
-from synth.pipelines.deepsearch.formal import Constraint, Cue, Formal
+from synth.pipelines.deepsearch.formal import Constraint, Formal
 
 MAX_LISTED = 40          # candidates listed in the certificate (all are checked)
 SEARCH_BUDGET = 200_000  # backtracking nodes before the search gives up (status failed, not_unique)
 MAX_DOMAIN = 2_000       # a variable that admits more documents makes the question too vague: not_unique
 
 
-def _sentence_info(kb, row: int, pos: int | None) -> tuple[frozenset, tuple[int, ...]]:
-    """Lower-case words and years of the sentence of `row` around `pos` (the link's anchor); cached per
-    sentence, so all links of one sentence share an entry and an entry is never a whole long document."""
-    spans = kb.sentences(row)
-    if pos is None or not spans:
-        index = -1  # the source gave no position: the cue may be anywhere in the document
-    else:
-        index = max(0, bisect.bisect_right([s for s, _ in spans], pos) - 1)
-
-    def compute():
-        text = kb.doc(row).text
-        start, end = spans[index] if index >= 0 else (0, len(text))
-        piece = text[start:end]
-        return frozenset(tx.words(piece)), tuple(tx.years(piece))
-
-    return kb.cache("sentence_info").get_or((row, index), compute)
+def doc_words(kb, row: int) -> frozenset:
+    """The lower-case words of an entry (title included), cached per document."""
+    return kb.cache("doc_words").get_or(row, lambda: frozenset(tx.words(kb.doc(row).title + " " + kb.doc(row).text)))
 
 
 class Checker:
@@ -57,24 +46,23 @@ class Checker:
                 continue
             if c.kind == "type" and c.value not in doc.categories:
                 return c.id
-            if c.kind == "description" and not self.description_ok(c, row):
+            if c.kind in ("description", "period", "partial") and not self.attribute_ok(c, row):
                 return c.id
         return None
 
-    def description_ok(self, c: Constraint, row: int) -> bool:
-        masked = self.formal.constants[c.constant]
-        if not all(self.kb.phrases.contains(row, f) for f in masked.fragments):
-            return False
-        found = tx.years(self.kb.doc(row).text)
-        return all(any(lo <= y <= hi for y in found) for lo, hi in masked.year_ranges)
+    def attribute_ok(self, c: Constraint, row: int) -> bool:
+        const = self.formal.constants[c.constant]
+        if c.kind == "description":
+            return all(w in doc_words(self.kb, row) for w in const.words)
+        if c.kind == "period":
+            year = rel.year_of(self.kb, row)
+            return year is not None and const.years[0] <= year <= const.years[1]
+        return self.kb.doc(row).title[: len(const.letters)].lower() == const.letters.lower()
 
     def link_matches(self, c: Constraint, link) -> bool:
-        if c.constant is None:
-            return True
-        cue: Cue = self.formal.constants[c.constant]
-        words, years = _sentence_info(self.kb, link.src_row, link.start)
-        return (all(w in words for w in cue.words)
-                and all(any(lo <= y <= hi for y in years) for lo, hi in cue.year_ranges))
+        if c.value in (None, rel.RELATED):
+            return True  # "S's entry refers to O": any link will do
+        return rel.relation_of(self.kb, link) == c.value
 
     def subjects(self, c: Constraint, objects: set[int]) -> set[int]:
         return {l.src_row for o in objects for l in self.kb.links_to(o) if self.link_matches(c, l)}
@@ -105,15 +93,21 @@ def _initial(kb, checker: Checker, formal: Formal) -> tuple[dict[str, set[int] |
     for c in formal.constraints:
         if c.kind != "description":
             continue
-        masked = formal.constants[c.constant]
-        longest = max(masked.fragments, key=len)
-        hits = kb.phrases.find(longest, limit=MAX_DOMAIN)
+        words = formal.constants[c.constant].words
+        rarest = min(words, key=lambda w: (_word_count(kb, w), w))
+        hits = kb.phrases.find(rarest, limit=MAX_DOMAIN)
         if hits.truncated:
             raise TooVague  # a description this common identifies nothing
         exhaustive &= hits.exhaustive
         rows = {r for r in hits.rows if checker.unary_ok(c.subject, r) is None}
         domains[c.subject] = rows if domains[c.subject] is None else domains[c.subject] & rows
     return domains, exhaustive
+
+
+def _word_count(kb, word: str) -> int:
+    """How many documents contain `word` as a substring (capped): the substring hits are a complete
+    superset of the documents with the word, which the per-document word check then makes exact."""
+    return kb.cache("word_count").get_or(word, lambda: len(kb.phrases.find(word, limit=MAX_DOMAIN).rows))
 
 
 def propagate(kb, formal: Formal, checker: Checker) -> tuple[dict[str, set[int] | None], bool]:

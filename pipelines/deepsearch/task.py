@@ -3,8 +3,8 @@
 An item makes up to `attempts` candidates; candidate j of item i starts from seed plan[(i + j*num) %
 len(plan)], so no two items share a seed while the plan lasts. A candidate is: grounded walk -> formal
 question (with operators) -> template question -> gauntlet. Two repairs run before a candidate is given
-up: `not_unique` adds a branch at the target (another constraint, which makes a tree), `shortcut` drops
-the cue of a link out of the target (FUZZ: fewer words from the answer's own entry). Every failed
+up: `not_unique` adds a branch at the target (another constraint, which makes a tree), `shortcut` makes
+the leaf descriptions plain (FUZZ: head noun phrases only, no modifier phrase). Every failed
 candidate's reason is counted in the task's `attempts` and, if all fail, the last reason rejects it.
 """
 
@@ -19,7 +19,7 @@ from synth.pipelines.deepsearch import operators as ops
 from synth.pipelines.deepsearch import verify as vf
 from synth.pipelines.deepsearch.facts import Edge
 from synth.pipelines.deepsearch.formal import Formal, build_formal, structure_errors
-from synth.pipelines.deepsearch.verbalize import cue_text, verbalize
+from synth.pipelines.deepsearch.verbalize import verbalize
 from synth.pipelines.deepsearch.walk import Walk, WalkConfig, WalkError, _choose, _fresh_edges, grounded_walk
 
 
@@ -61,8 +61,8 @@ class Candidate:
     operators: list[dict]
     question: str = ""
     verification: dict = field(default_factory=dict)
-    dropped: frozenset = frozenset()   # (src, dst) of links whose cue FUZZ dropped (kept across rebuilds)
-    partial_p: float = 0.5             # chance a proper name in a description is made partial
+    plain: bool = False                # FUZZ made the descriptions plain (kept across rebuilds)
+    partial_p: float = 0.5             # chance an entity's name is given as its first letters
 
 
 class TaskBuilder:
@@ -93,28 +93,24 @@ class TaskBuilder:
         cand = self._candidate(walk, rng)
         return self.gauntlet(cand, rng)
 
-    def _candidate(self, walk: Walk, rng: random.Random, dropped: frozenset = frozenset(),
+    def _candidate(self, walk: Walk, rng: random.Random, plain: bool = False,
                    partial_p: float | None = None) -> Candidate:
         partial_p = self.cfg.partial_p if partial_p is None else partial_p
         try:
-            formal, logs = build_formal(self.kb, walk, rng, partial_p)
+            formal, logs = build_formal(self.kb, walk, rng, partial_p, plain=plain)
         except ValueError as exc:
             raise Failure("no_description", str(exc)) from None
-        for c in formal.links():
-            if c.constant and (c.edge.src, c.edge.dst) in dropped:
-                before = cue_text(formal.constants.pop(c.constant), c.object)
-                c.constant = None
-                logs.append(ops.log("fuzz", c.subject, before, f"(mentions [{c.object}])"))
+        if plain:
+            logs.append(ops.log("fuzz", formal.target, "descriptions with modifiers", "head noun phrases only"))
         errors = structure_errors(formal, self.cfg.hops[0])
         if errors:
             raise Failure("bad_structure", "; ".join(errors))
-        return Candidate(walk, formal, logs, verbalize(formal, rng), dropped=frozenset(dropped), partial_p=partial_p)
+        return Candidate(walk, formal, logs, verbalize(formal, rng), plain=plain, partial_p=partial_p)
 
-    def rebuild(self, cand: Candidate, walk: Walk, rng: random.Random, drop: set = frozenset(),
+    def rebuild(self, cand: Candidate, walk: Walk, rng: random.Random, plain: bool = False,
                 partial_p: float | None = None) -> Candidate:
-        """A new candidate from `walk` keeping `cand`'s earlier FUZZ edits (plus `drop`)."""
-        return self._candidate(walk, rng, cand.dropped | frozenset(drop),
-                               cand.partial_p if partial_p is None else partial_p)
+        """A new candidate from `walk` keeping `cand`'s earlier FUZZ edits (plus `plain`)."""
+        return self._candidate(walk, rng, cand.plain or plain, cand.partial_p if partial_p is None else partial_p)
 
     # ---- the gauntlet with its repairs ---------------------------------------------------------------
     def gauntlet(self, cand: Candidate, rng: random.Random) -> Candidate:
@@ -149,9 +145,8 @@ class TaskBuilder:
         v["uniqueness"], _ = vf.check_uniqueness(kb, formal)
         if v["uniqueness"]["status"] == "failed":
             return v["uniqueness"]["reason"]
-        cues = [(c.id, cue_text(formal.constants[c.constant], c.object), kb.doc(formal.variables[c.subject]).id)
-                for c in formal.links() if c.constant]
-        v["shortcut"] = vf.check_shortcut(kb, cand.question, kb.doc(answer).id, self.cfg.shortcut_k, cues)
+        v["shortcut"] = vf.check_shortcut(kb, cand.question, kb.doc(answer).id, self.cfg.shortcut_k,
+                                          hidden_intermediates(kb, formal))
         if v["shortcut"]["status"] == "failed":
             return "shortcut"
         return None
@@ -171,20 +166,20 @@ class TaskBuilder:
             return None
 
     def _fuzz(self, cand: Candidate, rng: random.Random) -> Candidate | None:
-        """Repair shortcut (FUZZ): drop the cues that find their entity alone, or, when the whole question
-        finds the answer, a cue of a target link (the words that came from the answer's own entry)."""
-        formal, found = cand.formal, cand.verification["shortcut"]
-        flagged = {hit["constraint"] for hit in found.get("cue_shortcuts", [])}
-        if not flagged:
-            flagged = {c.id for c in formal.links() if c.subject == formal.target and c.constant}
-            flagged = set(sorted(flagged)[:1])
-        drop = {(c.edge.src, c.edge.dst) for c in formal.links() if c.id in flagged and c.constant}
-        if not drop:
+        """Repair shortcut (FUZZ): plain descriptions (the modifier phrases are what a search finds)."""
+        if cand.plain:
             return None
         try:
-            return self.rebuild(cand, cand.walk, rng, drop=drop)
+            return self.rebuild(cand, cand.walk, rng, plain=True)
         except Failure:
             return None
+
+
+def hidden_intermediates(kb, formal: Formal) -> dict[str, str]:
+    """doc id -> variable of the entities a solver must not reach in one step: every variable but the
+    target and the leaves (a described leaf is where the chain is meant to be entered)."""
+    leaves = set(formal.leaves())
+    return {kb.doc(row).id: var for var, row in formal.variables.items() if var != formal.target and var not in leaves}
 
 
 def _check_of(reason: str) -> str:
@@ -200,12 +195,13 @@ def facts_of(kb, formal: Formal) -> list[dict]:
     for c in descs:
         d, doc = c.edge, kb.doc(formal.variables[c.subject])
         out.append({"kind": "description", "constraint": c.id, "subject": doc.title, "subject_id": doc.id,
-                    "relation": "is described as", "object": d.quote, "object_id": None, "doc_id": doc.id,
+                    "relation": "is described as", "object": formal.constants[c.constant].text, "object_id": None,
+                    "doc_id": doc.id,
                     "start": d.start, "end": d.end, "quote": d.quote})
     links = sorted(formal.links(), key=lambda c: (-depth[c.object], -depth[c.subject], c.id))
     for c in links:
         e, src, dst = c.edge, kb.doc(formal.variables[c.subject]), kb.doc(formal.variables[c.object])
-        relation = " … ".join(p for p in (e.left, e.right) if p) or "mentions"
+        relation = c.value or "related"
         out.append({"kind": "link", "constraint": c.id, "subject": src.title, "subject_id": src.id,
                     "relation": relation, "object": dst.title, "object_id": dst.id, "doc_id": src.id,
                     "start": e.start, "end": e.end, "quote": src.text[e.start:e.end],

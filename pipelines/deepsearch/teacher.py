@@ -23,7 +23,9 @@ from synth.pipelines.deepsearch import operators as ops
 from synth.pipelines.deepsearch import verify as vf
 from synth.pipelines.deepsearch.dial import apply_edit, edit_order, tier_of
 from synth.pipelines.deepsearch.task import Candidate, Failure, GenConfig, TaskBuilder, rng_for
-from synth.pipelines.deepsearch.verbalize import cue_text, type_noun
+from synth.pipelines.deepsearch.relations import VERBS
+from synth.pipelines.deepsearch.task import hidden_intermediates
+from synth.pipelines.deepsearch.verbalize import type_noun
 from synth.pipelines.trajectories.solver import (
     TrajectorySolver,  # issue 6's harness (harness.Harness protocol)
 )
@@ -144,8 +146,14 @@ class DeepSearchTeacherTask(TeacherTask):
         if unreadable:
             cand.operators.append(ops.log("llm_verbalize_rejected", unreadable, template, question))
             return
+        dropped = vf.dropped_constraints(formal, question)
+        if dropped:
+            cand.operators.append(ops.log("llm_verbalize_rejected", "dropped_constraint", template,
+                                          f"{question} (missing: {', '.join(dropped)})"))
+            return
         leak = vf.check_no_leak(kb, question, answer, others)
-        shortcut = vf.check_shortcut(kb, question, kb.doc(answer).id, self.cfg.shortcut_k)
+        shortcut = vf.check_shortcut(kb, question, kb.doc(answer).id, self.cfg.shortcut_k,
+                                     hidden_intermediates(kb, formal))
         if leak["status"] == "failed" or shortcut["status"] == "failed":
             why = leak.get("reason") if leak["status"] == "failed" else "shortcut"
             cand.operators.append(ops.log("llm_verbalize_rejected", why, template, question))
@@ -235,18 +243,21 @@ def _answer_names(kb, cand: Candidate) -> list[str]:
 
 
 def constraint_lines(cand: Candidate) -> list[str]:
-    """The formal question in plain words, for the verbalization prompt (placeholders stay)."""
+    """The formal question in plain words, for the verbalization prompt (letters name hidden entities)."""
     formal, lines = cand.formal, []
     ref = lambda v: "the answer" if v == formal.target else f"[{v}]"
     for c in formal.constraints:
+        const = formal.constants.get(c.constant) if c.constant else None
         if c.kind == "type":
             lines.append(f"{ref(c.subject)} is a {type_noun(c.value)}")
-        elif c.kind == "link" and c.constant:
-            lines.append(f"the entry of {ref(c.subject)} reads “{cue_text(formal.constants[c.constant], c.object)}”")
         elif c.kind == "link":
-            lines.append(f"the entry of {ref(c.subject)} mentions {ref(c.object)}")
+            lines.append(f"{ref(c.subject)} {VERBS[c.value or 'related'][0]} {ref(c.object)}")
+        elif c.kind == "period":
+            lines.append(f"{ref(c.subject)} dates from {const.text}")
+        elif c.kind == "partial":
+            lines.append(f"the name of {ref(c.subject)} begins with “{const.letters}”")
         else:
-            lines.append(f"{ref(c.subject)} is described as “{formal.constants[c.constant].display}”")
+            lines.append(f"{ref(c.subject)} is {const.text}")
     return lines
 
 

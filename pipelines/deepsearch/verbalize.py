@@ -1,10 +1,16 @@
-"""Template verbalization (`--teacher none`): a formal question -> one English question.
+"""Realization without placeholders (`--teacher none`, issue 20 point 1): a formal question -> English.
 
-The target is asked for by its type and its own links ("Which language has an entry that reads
-'…interpreted language by [A]…'"); every other variable is a placeholder [A], [B], ... bound in a
-"where" clause by its links or, for leaves, by a description quoted from its own entry. Wording
-variants live in templates.txt and type nouns in types.txt, next to this module; the seeded RNG picks
-variants, so a seed always gives the same text.
+A small grammar over the formal object, no templates with slots for quotes:
+
+    Q      -> "Which" TYPE PERIOD? REL ("and" REL)* "?"   (or "Name the" / "What is the" ... variants)
+    NP(v)  -> LEAF(v) | "a" TYPE(v) PERIOD(v)? "that" REL(v) ("and" REL(v))* NAME(v)?
+    LEAF   -> the abstract description (abstract.py) [", a TYPE,"] PERIOD? NAME?
+    REL    -> VERB(relation) NP(object)        typed verbs per relation (relations.VERBS)
+    PERIOD -> "from the late 1960s"            NAME -> "whose name begins with “Sm”"
+
+Intermediate entities are nested noun phrases with relative clauses ("a tool that was developed at a
+company from the early 1980s whose name begins with “Sy”"), never [A]/[B] placeholders, never "entry"
+meta-talk, never a quoted fragment. The seeded RNG picks verbs and openings, so a seed gives one text.
 """
 
 from __future__ import annotations
@@ -15,25 +21,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from synth.pipelines.deepsearch import text as tx
-from synth.pipelines.deepsearch.formal import Constraint, Cue, Formal
+from synth.pipelines.deepsearch.formal import Constraint, Formal
+from synth.pipelines.deepsearch.relations import RELATED, VERBS
 
 HERE = Path(__file__).parent
 PLACEHOLDER = re.compile(r"\[[A-Z]\]")
-
-
-@lru_cache(maxsize=1)
-def templates() -> dict[str, list[str]]:
-    slots: dict[str, list[str]] = {}
-    current = None
-    for line in (HERE / "templates.txt").read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        m = re.fullmatch(r"\[(\w+)\]", line.strip())
-        if m:
-            current = slots.setdefault(m.group(1), [])
-        elif current is not None:
-            current.append(line.strip())
-    return slots
+OPENINGS = ("Which {type}{period} {rels}?", "Can you name the {type}{period} that {rels}?",
+            "What is the {type}{period} that {rels}?", "Which is the {type}{period} that {rels}?")
 
 
 @lru_cache(maxsize=1)
@@ -48,62 +42,79 @@ def type_nouns() -> dict[str, str]:
 
 def type_noun(category: str | None) -> str:
     if not category:
-        return "term"
+        return "concept"
     return type_nouns().get(category, f"{category} term")
-
-
-def ref(var: str) -> str:
-    return f"[{var}]"
-
-
-def cue_text(cue: Cue | None, obj: str) -> str:
-    """'…was developed for [A] in the late 1960s…' from a cue's obfuscated left/right parts."""
-    left = cue.left.display if cue else ""
-    right = cue.right.display if cue else ""
-    body = " ".join(p for p in (left, ref(obj), right) if p)
-    return f"…{body}…"
-
-
-def _pick(rng: random.Random, slot: str, **fields) -> str:
-    return rng.choice(templates()[slot]).format(**fields)
-
-
-def _link_phrase(formal: Formal, c: Constraint, rng: random.Random, first: str, more: str, is_first: bool,
-                 subject_ref: str = "") -> str:
-    cue = formal.constants.get(c.constant) if c.constant else None
-    kind = "cue" if cue is not None else "plain"
-    slot = f"{first}_{kind}" if is_first else f"{more}_{kind}"
-    t = formal.types[c.subject]
-    return _pick(rng, slot, type=type_noun(t), a_type=_a(type_noun(t)), cue=cue_text(cue, c.object),
-                 ref=subject_ref or ref(c.object), ref2=ref(c.object))
 
 
 def _a(noun: str) -> str:
     return f"{tx.article(noun)} {noun}"
 
 
-def _binding(formal: Formal, var: str, rng: random.Random) -> str:
-    links = [c for c in formal.links() if c.subject == var]
-    noun = type_noun(formal.types[var])
-    if not links:
-        desc = formal.constants[f"desc{var}"].display
-        return _pick(rng, "bind_desc", ref=ref(var), type=noun, a_type=_a(noun), desc=desc)
-    parts = [_link_phrase(formal, links[0], rng, "bind", "bind_more", True, subject_ref=ref(var))]
-    parts += [_link_phrase(formal, c, rng, "bind", "bind_more", False) for c in links[1:]]
-    return " ".join(parts)
+class Realizer:
+    def __init__(self, formal: Formal, rng: random.Random):
+        self.formal, self.rng = formal, rng
+        self.said: set[str] = set()  # variables already described (a cycle reaches one twice)
+
+    def _const(self, var: str, kind: str):
+        c = next(iter(self.formal.of(var, kind)), None)
+        return self.formal.constants[c.constant] if c else None
+
+    def period(self, var: str) -> str:
+        p = self._const(var, "period")
+        return f" from {p.text}" if p else ""
+
+    def name(self, var: str) -> str:
+        p = self._const(var, "partial")
+        return f" whose name begins with “{p.letters}”" if p else ""
+
+    def rel(self, c: Constraint) -> str:
+        verb = self.rng.choice(VERBS.get(c.value or RELATED, VERBS[RELATED]))
+        np = self.np(c.object)
+        if verb.endswith(" of") and re.match(r"(?:a|an|that same) ", np) and not np.startswith("that"):
+            np = np.split(" ", 1)[1]  # "a kind of a language" -> "a kind of language"
+        return f"{verb} {np}"
+
+    def rels(self, var: str) -> str:
+        links = [c for c in self.formal.links() if c.subject == var]
+        return " and ".join(self.rel(c) for c in links)
+
+    def np(self, var: str) -> str:
+        """The noun phrase that describes `var` without naming it."""
+        noun = type_noun(self.formal.types[var])
+        if var in self.said:
+            return f"that same {noun}"
+        self.said.add(var)
+        desc = self._const(var, "description")
+        name = self.name(var)
+        if desc is not None:
+            head = desc.text
+            if self.formal.types[var] and noun.split()[-1] not in desc.text.split():
+                head = f"{_a(noun)} described as {head}"
+            core = head + self.period(var) + name
+            if any(c.subject == var for c in self.formal.links()):
+                core += f" and that {self.rels(var)}"
+            return core
+        return f"{_a(noun)}{self.period(var)}{name}{' and' if name else ''} that {self.rels(var)}"
+
+    def question(self) -> str:
+        target = self.formal.target
+        opening = self.rng.choice(OPENINGS)
+        text = opening.format(type=type_noun(self.formal.types[target]), period=self.period(target),
+                              rels=self.rels(target))
+        return tidy(text)
+
+
+def tidy(text: str) -> str:
+    text = re.sub(r",\s*(?=[,.?])", "", text)           # ", ," / ",?" left by optional parts
+    text = re.sub(r",\s+(and|that)\b", r" \1", text)    # "…“Sm”, and that" reads better without the comma
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def verbalize(formal: Formal, rng: random.Random) -> str:
-    """The question text for a formal question (target first, then one clause per other variable)."""
-    target_links = [c for c in formal.links() if c.subject == formal.target]
-    head = [_link_phrase(formal, target_links[0], rng, "open", "more", True)]
-    head += [_link_phrase(formal, c, rng, "open", "more", False) for c in target_links[1:]]
-    clauses = [_binding(formal, v, rng) for v in sorted(formal.variables) if v != formal.target]
-    joined = "; ".join(clauses[:-1]) + ("; and " if len(clauses) > 1 else "") + clauses[-1]
-    question = ", ".join(head) + _pick(rng, "join", clauses=joined)
-    return re.sub(r"\s+", " ", question).strip()
+    """The question text for a formal question."""
+    return Realizer(formal, rng).question()
 
 
 def strip_placeholders(question: str) -> str:
-    """The question without [A]-style placeholders (so a one-letter entity name is not matched in them)."""
+    """The question without [A]-style placeholders (kept for LLM rewrites that bring some back)."""
     return PLACEHOLDER.sub(" ", question)

@@ -7,16 +7,20 @@ first failure decides the task's reject reason (`FAILURE_REASON`).
                  entity appears in the question
     uniqueness   exact constraint solving over the corpus (solve.py) with the certificate: the target's
                  most selective constraint, every candidate it admits, the constraint each one fails
-    shortcut     one BM25 query with the whole question must not put the answer document in the top k
+    shortcut     (a) BM25 on the whole question, (b) on each clause, (c) exact phrases shared with the corpus
+                 must find neither the answer document nor a hidden intermediate (check_shortcut)
     closed_book, tool_solver   teacher checks (teacher.py); `not_run` without a teacher, never faked
 """
 
 from __future__ import annotations
 
+import re
+
 from synth.pipelines.deepsearch import text as tx
+from synth.pipelines.deepsearch import tokens as tk
 from synth.pipelines.deepsearch.formal import Formal
 from synth.pipelines.deepsearch.solve import MAX_LISTED, Checker, Solution, solve
-from synth.pipelines.deepsearch.verbalize import strip_placeholders
+from synth.pipelines.deepsearch.verbalize import strip_placeholders, type_nouns
 
 FAILURE_REASON = {"support": "no_support", "uniqueness": "not_unique", "shortcut": "shortcut",
                   "closed_book": "solved_closed_book"}
@@ -51,40 +55,117 @@ def _anchor_ok(kb, doc, fact: dict) -> bool:
 
 
 def check_no_leak(kb, question: str, answer_row: int, other_rows: list[int]) -> dict:
-    """Failed with `reason` answer_leak (an answer name shows) or entity_leak (an intermediate's does)."""
+    """Token leaks (tokens.py): failed with `reason` answer_leak (a content word of an answer name shows,
+    stemmed) or entity_leak (one of a hidden intermediate's title)."""
     text = strip_placeholders(question)
     names = list(kb.names(answer_row))
-    leaked = [n for n in names if tx.mentions(text, n)]
+    leaked = tk.leaked(text, names)
     if leaked:
-        return {"status": "failed", "reason": "answer_leak", "detail": f"answer name(s) in the question: {leaked}",
+        return {"status": "failed", "reason": "answer_leak", "detail": f"answer name word(s) in the question: {leaked}",
                 "leaked": leaked, "names_checked": names}
-    hidden = {kb.doc(r).id: list(kb.names(r)) for r in other_rows}
-    shown = {doc_id: [n for n in ns if tx.mentions(text, n)] for doc_id, ns in hidden.items()}
+    shown = {kb.doc(r).id: tk.leaked(text, [kb.doc(r).title]) for r in other_rows}
     shown = {k: v for k, v in shown.items() if v}
     if shown:
-        return {"status": "failed", "reason": "entity_leak", "detail": f"intermediate name(s) in the question: {shown}",
+        return {"status": "failed", "reason": "entity_leak", "detail": f"intermediate name word(s) in the question: {shown}",
                 "leaked": shown, "names_checked": names}
-    return {"status": "passed", "names_checked": names, "intermediates_checked": sorted(hidden)}
+    return {"status": "passed", "names_checked": names, "intermediates_checked": sorted(kb.doc(r).id for r in other_rows)}
 
 
-def check_shortcut(kb, question: str, answer_doc_id: str, k: int, cues: list[tuple[str, str, str]] = ()) -> dict:
-    """BM25 with the whole question must not rank the answer document in the top k; and no cue alone
-    (the words around a link, taken from the subject's own entry) may rank its subject in the top k,
-    or a solver could jump to that entity without the hops below it. `cues`: (constraint id, cue text,
-    subject doc id)."""
-    rank, top = kb.bm25_rank(strip_placeholders(question), answer_doc_id, k)
-    cue_hits = []
-    for cid, text, subject in cues:
-        cue_rank, _ = kb.bm25_rank(strip_placeholders(text).replace("…", " "), subject, k)
-        if cue_rank is not None:
-            cue_hits.append({"constraint": cid, "rank": cue_rank})
-    out = {"status": "failed" if rank is not None or cue_hits else "passed", "k": k, "answer_rank": rank,
-           "top": top, "cue_shortcuts": cue_hits}
-    if rank is not None:
-        out["detail"] = f"BM25 ranks the answer document #{rank} for the whole question"
-    elif cue_hits:
-        out["detail"] = f"a cue alone finds its entity: {cue_hits}"
+_CLAUSE = re.compile(r"[,;:?.()]|\s(?:that|which|who|whose|and)\s")
+MIN_SPAN = 4
+
+
+def _grammar_stems() -> set[str]:
+    """Stems of the words the realizer itself writes (verbs of relations, "described as", "whose name
+    begins with", periods, openings): a clause made only of these says nothing an agent could search."""
+    from synth.pipelines.deepsearch.relations import VERBS
+
+    words = " ".join(v for verbs in VERBS.values() for v in verbs)
+    words += " which name identify described begins early mid late kind type dates from "
+    words += " ".join(noun for noun in type_nouns().values())
+    return tk.content_stems(words) | {tk.stem(w) for w in tk.tokens(words)}
+
+
+def clauses(question: str) -> list[str]:
+    """The question cut at punctuation and relative pronouns: what an agent might search for alone;
+    clauses with nothing but the realizer's own grammar words ("is associated with a tool") are left out."""
+    grammar = _grammar_stems()
+    out = []
+    for c in _CLAUSE.split(strip_placeholders(question)):
+        stems = {s for s in tk.content_stems(c) if not re.fullmatch(r"\d{4}s?", s)}
+        if stems - grammar:
+            out.append(c.strip())
     return out
+
+
+def shared_spans(kb, question: str, limit: int = 50) -> list[tuple[str, tuple[int, ...]]]:
+    """Maximal spans of MIN_SPAN+ words of the question that occur verbatim in the corpus, with the
+    documents containing them (at most `limit`+1 listed): what one exact-phrase search finds."""
+    words = tx.normalize(strip_placeholders(question)).replace("“", " ").replace("”", " ").split()
+    words = [w.strip(",.;:?!()\"") for w in words]
+    out, i = [], 0
+    while i + MIN_SPAN <= len(words):
+        j, found = i + MIN_SPAN, None
+        while j <= len(words):
+            span = words[i:j]
+            if len(tx.content_words(" ".join(span))) < 2:
+                j += 1
+                continue
+            hits = kb.phrases.find(" ".join(span), limit=limit)
+            if not hits.rows:
+                break
+            found = (" ".join(span), hits.rows)
+            j += 1
+        if found:
+            out.append(found)
+            i = j - 1
+        else:
+            i += 1
+    return out
+
+
+def check_shortcut(kb, question: str, answer_doc_id: str, k: int, hidden: dict[str, str] | None = None) -> dict:
+    """The three shortcuts an agent has (issue 20 point 3): (a) BM25 on the whole question, (b) BM25 on
+    each clause alone, (c) exact-phrase search for every span of MIN_SPAN+ words the question shares
+    with the corpus. None may find the answer document (rank <= k, or a unique exact-phrase hit); none
+    may find a `hidden` intermediate (doc id -> variable; the leaves, the chain's entry points, are not
+    in it) in one step."""
+    hidden = hidden or {}
+    targets = {answer_doc_id: "answer", **hidden}
+    hits: list[dict] = []
+    rank, top = kb.bm25_rank(strip_placeholders(question), answer_doc_id, k)
+    if rank is not None:
+        hits.append({"kind": "whole_question", "entity": "answer", "rank": rank})
+    for clause in clauses(question):
+        for doc_id, who in targets.items():
+            r, _ = kb.bm25_rank(clause, doc_id, k)
+            if r is not None:
+                hits.append({"kind": "clause", "entity": who, "rank": r, "text": clause})
+    for span, rows in shared_spans(kb, question):
+        if len(rows) == 1 and kb.doc(rows[0]).id in targets:
+            hits.append({"kind": "exact_phrase", "entity": targets[kb.doc(rows[0]).id], "text": span})
+    out = {"status": "failed" if hits else "passed", "k": k, "answer_rank": rank, "top": top, "hits": hits,
+           "kinds": sorted({h["kind"] for h in hits})}
+    if hits:
+        out["detail"] = "; ".join(f"{h['kind']} finds the {h['entity']}" + (f" ({h['text']!r})" if "text" in h else "")
+                                  for h in hits[:3])
+    return out
+
+
+def dropped_constraints(formal: Formal, question: str) -> list[str]:
+    """Constraints a rewritten question no longer states (checked on words: a description's content
+    words, a partial name's letters, a period's decade); the uniqueness proof needs every one of them."""
+    shown = {tk.stem(t) for t in tk.tokens(question)}
+    missing = []
+    for c in formal.constraints:
+        const = formal.constants.get(c.constant) if c.constant else None
+        if c.kind == "description" and not all(tk.stem(w) in shown for w in const.words):
+            missing.append(c.id)
+        elif c.kind == "partial" and f"“{const.letters}”" not in question and f'"{const.letters}"' not in question:
+            missing.append(c.id)
+        elif c.kind == "period" and str(const.years[0] - const.years[0] % 10) not in question:
+            missing.append(c.id)
+    return missing
 
 
 def certificate(kb, formal: Formal, solution: Solution) -> dict:

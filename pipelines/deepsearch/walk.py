@@ -15,7 +15,8 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 
-from synth.pipelines.deepsearch.facts import Edge, describe, edges_from
+from synth.pipelines.deepsearch.facts import Edge, describable, edges_from
+from synth.pipelines.deepsearch.relations import RELATED, relation_at
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,9 @@ class WalkError(Exception):
 
 
 def _weight(kb, edge: Edge) -> float:
-    # Prefer relations that say something (a cue) and specific objects (few in-links).
-    return (3.0 if edge.has_cue else 1.0) / math.log(2 + int(kb.in_degree[edge.dst]))
+    # Prefer typed relations (they say something) and specific objects (few in-links).
+    typed = relation_at(kb, edge.src, edge.anchor_start) != RELATED
+    return (4.0 if typed else 1.0) / math.log(2 + int(kb.in_degree[edge.dst]))
 
 
 def _choose(rng: random.Random, kb, edges: list[Edge]) -> Edge:
@@ -87,7 +89,7 @@ def _fresh_edges(kb, walk: Walk, row: int, cfg: WalkConfig, need_out: bool) -> l
             continue
         if need_out and not any(x.dst not in taken and x.dst != e.dst for x in edges_from(kb, e.dst)):
             continue
-        if describe(kb, e.dst, tuple(walk.nodes)) is None:
+        if not describable(kb, e.dst, tuple(walk.nodes)):
             continue
         out.append(e)
     return out
@@ -113,7 +115,8 @@ def _cycle_edge(kb, rng: random.Random, walk: Walk) -> Edge | None:
     options = []
     for src in walk.nodes:
         for e in edges_from(kb, src):
-            if e.dst in before and e.dst != walk.nodes[0] and (src, e.dst) not in linked and e.has_cue:
+            if e.dst in before and e.dst != walk.nodes[0] and (src, e.dst) not in linked \
+                    and relation_at(kb, e.src, e.anchor_start) != RELATED:
                 trial = Walk(list(walk.nodes), walk.edges + [e])
                 if trial.depths() == before:
                     options.append(e)

@@ -1,11 +1,17 @@
 """The rule judge: information gain of every assistant turn against the task's gold evidence.
 
 For a turn with tool calls, each result is measured (labels/evidence.py) and the turn gets:
-    essential    it reached a gold document or read a gold fact for the first time
-    recovery     the same, right after failed calls (the turn that fixes an error)
+    essential    it reached a gold document or read a gold fact for the first time, or it verified: opened for
+                 the first time a candidate that an on-topic search had listed (and so confirmed or ruled it out)
+    recovery     the same, right after failed calls or a dead end (candidates checked and ruled out, searches
+                 that reached nothing): the turn that gets the agent going again
     error        a call failed (error result) and nothing new was reached
-    redundant    nothing new: the same call again, or only evidence already reached
+    redundant    nothing new: the same call again, a result identical to an earlier one, or only evidence
+                 already reached
     unnecessary  nothing new and nothing gold touched
+A search is on-topic when its query shares a content word with the question, with an entry the agent has
+read, or with a gold document reached so far; a candidate listed by an off-topic search teaches nothing when
+opened.
 The final turn (no call) is `essential` when the answer is judged correct, `wrong_answer` when not,
 `answer` when there is no gold answer. A turn without a call that is not the last is `dialogue`.
 
@@ -17,9 +23,16 @@ as plain assistant-only training would) because no rule can call them unnecessar
 from __future__ import annotations
 
 from synth.pipelines.labels.apply import TurnLabel, apply_labels
-from synth.pipelines.labels.evidence import Evidence, Gain
+from synth.pipelines.labels.evidence import Evidence, Gain, _json
+from synth.pipelines.trajectories.clues import content_words
 from synth.pipelines.trajectories.judge import match, normalize
-from synth.pipelines.trajectories.messages import call_signature, final_answer, turns
+from synth.pipelines.trajectories.messages import (
+    call_signature,
+    final_answer,
+    parse_arguments,
+    result_error,
+    turns,
+)
 
 from synth.records import Reject
 from synth.steps import RecordStep
@@ -53,16 +66,55 @@ def _final_label(record: dict, is_last: bool) -> TurnLabel:
     return TurnLabel("answer", "final answer; no gold answer to check it against")
 
 
+class _Candidates:
+    """Documents on-topic searches listed, and which of them the agent has opened (verification turns)."""
+
+    def __init__(self, question: str | None):
+        self.topic = set(content_words(question))
+        self.listed: set[str] = set()
+        self.opened: set[tuple[str, int]] = set()
+        self.read_titles: set[str] = set()
+
+    def checks(self, step) -> str | None:
+        """The candidate a step opens for the first time, if an on-topic search listed it."""
+        fn = step.call.get("function") or {}
+        args = parse_arguments(fn.get("arguments")) or {}
+        doc, page = args.get("doc_id"), args.get("page", 0)
+        if fn.get("name") in ("open", "visit") and doc in self.listed and (doc, page) not in self.opened:
+            return doc
+        return None
+
+    def observe(self, step, gold_titles: set[str]) -> None:
+        fn = step.call.get("function") or {}
+        args = parse_arguments(fn.get("arguments")) or {}
+        if fn.get("name") in ("open", "visit") and args.get("doc_id"):
+            self.opened.add((args["doc_id"], args.get("page", 0)))   # a further page is a further check
+            if result_error(step.result) is None:   # an entry the agent has read is part of what it works on
+                self.read_titles.add(normalize(str(args["doc_id"])))
+        value = _json(step.result) or {}
+        if fn.get("name") == "search" and isinstance(value.get("results"), list):
+            text = str(args.get("query") or "")
+            padded = f" {normalize(text)} "
+            if set(content_words(text)) & (self.topic | gold_titles) or \
+                    any(t and f" {t} " in padded for t in self.read_titles):   # a title such as "ITS" is no stop word
+                self.listed |= {r.get("doc_id") for r in value["results"] if isinstance(r, dict)}
+        for link in value.get("links") or []:
+            if isinstance(link, dict) and link.get("doc_id"):
+                self.listed.add(link["doc_id"])
+
+
 def label_turns(record: dict) -> dict[int, TurnLabel]:
     messages = record.get("messages") or []
     evidence = Evidence(record.get("evidence"))
     names = [normalize(n) for n in [record.get("answer"), *(record.get("aliases") or [])] if n]
     mentioned: set[str] = set()
+    candidates = _Candidates(record.get("question"))
     all_turns = list(turns(messages))
     last = all_turns[-1].index if all_turns else -1
     labels: dict[int, TurnLabel] = {}
     seen_calls: set[str] = set()
-    failing = False
+    seen_results: set[str] = set()   # a call that brings back exactly what an earlier one did adds nothing
+    stuck = False    # after a failed call or a dead end: the next useful turn is a recovery
     for turn in all_turns:
         if turn.is_final:
             labels[turn.index] = _final_label(record, turn.index == last)
@@ -70,14 +122,22 @@ def label_turns(record: dict) -> dict[int, TurnLabel]:
         gains = [evidence.measure((s.call.get("function") or {}).get("name"), s.result) if evidence
                  else _answer_gain(names, mentioned, s.result) for s in turn.steps]
         sigs = [call_signature(s.call) for s in turn.steps]
-        repeated = all(sig in seen_calls for sig in sigs)
+        results = [s.result for s in turn.steps]
+        repeated = all(sig in seen_calls for sig in sigs) or all(r and r in seen_results for r in results)
         seen_calls.update(sigs)
-        labels[turn.index] = _turn_label(gains, repeated, failing, bool(evidence))
-        failing = labels[turn.index].label == "error" or (failing and labels[turn.index].loss == 0)
+        seen_results.update(r for r in results if r)
+        checked = [d for s in turn.steps if (d := candidates.checks(s))] if evidence and not repeated else []
+        gold_titles = {w for d in evidence.reached for w in content_words(d)}
+        for step in turn.steps:
+            candidates.observe(step, gold_titles)
+        label = _turn_label(gains, repeated, stuck, bool(evidence), checked)
+        labels[turn.index] = label
+        stuck = label.label == "error" or (label.reason or "").startswith("ruled out") or (stuck and label.loss == 0)
     return labels
 
 
-def _turn_label(gains: list[Gain], repeated: bool, failing: bool, measurable: bool) -> TurnLabel:
+def _turn_label(gains: list[Gain], repeated: bool, failing: bool, measurable: bool,
+                checked: list[str] | None = None) -> TurnLabel:
     docs = sorted({d for g in gains for d in g.docs})
     facts = sorted({f for g in gains for f in g.facts})
     errors = [g.error for g in gains if g.error]
@@ -88,8 +148,11 @@ def _turn_label(gains: list[Gain], repeated: bool, failing: bool, measurable: bo
         return TurnLabel("recovery" if failing else "essential", what, scores)
     if errors:
         return TurnLabel("error", f"tool error: {errors[0]}", scores)
+    if checked:   # a candidate read and found not to be gold evidence: the check itself is the work
+        scores["candidates_checked"] = len(checked)
+        return TurnLabel("essential", f"ruled out candidate {checked[0]}", scores)
     if repeated:
-        return TurnLabel("redundant", "the same call was made before", scores)
+        return TurnLabel("redundant", "the same call (or the same result) as before", scores)
     if any(g.touched for g in gains):
         return TurnLabel("redundant", "only evidence that was already reached", scores)
     if not measurable:

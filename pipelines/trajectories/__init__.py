@@ -8,7 +8,8 @@
     policies.py  context policies: full, keep_last_k:K, summary[:K] (what the model sees each turn)
     envtools.py  the environment's tools (synth.env.ToolBox) as harness tool functions
     harness.py   teacher rollouts through synth.teachers (per-turn cached, resumable mid-trajectory)
-    gold.py      gold-path trajectories (--teacher none) with labelled distractor turns
+    gold.py      gold paths (--teacher none): a search solver over the real tools (clues.py, thoughts.py)
+    provenance.py  could an agent have made this call from the question and earlier results?
     judge.py     answer judge: normalized exact / alias match, LLM judge under a schema
     filters.py   trajectory filters and best-of-k selection
     export.py    sft / rl / format exports and context-policy variants

@@ -36,7 +36,7 @@ def check_tasks(inputs: list[str], need_facts: bool) -> None:
 def settings_of(params: dict, teacher_label: str | None, mode: str):
     from synth.pipelines.trajectories.filters import FilterConfig
     from synth.pipelines.trajectories.generate import KEEP, GenSettings
-    from synth.pipelines.trajectories.gold import DISTRACTORS, GoldConfig
+    from synth.pipelines.trajectories.gold import GoldConfig
     from synth.pipelines.trajectories.harness import TOOL_FORMATS, HarnessConfig
 
     from synth.manifest import synth_version
@@ -49,17 +49,13 @@ def settings_of(params: dict, teacher_label: str | None, mode: str):
         raise UserError(f"--judge must be rule or llm, got {params['judge']!r}")
     if params["judge"] == "llm" and mode == "gold_path":
         raise UserError("--judge llm needs a teacher (--teacher vllm:PATH or openai:URL)")
-    kinds = tuple(k.strip() for k in params["distractor_kinds"].split(",") if k.strip())
-    unknown = [k for k in kinds if k not in DISTRACTORS]
-    if unknown or not kinds:
-        raise UserError(f"--distractor-kinds: use some of {', '.join(DISTRACTORS)}; got {params['distractor_kinds']!r}")
     return GenSettings(
         rollouts=params["rollouts"], keep=params["keep"], use_llm_judge=params["judge"] == "llm",
         filters=FilterConfig(require_correct=True, min_tool_calls=params["min_tool_calls"],
                              max_identical_calls=params["max_identical_calls"], token_budget=params["token_budget"]),
         harness=HarnessConfig(max_turns=params["max_turns"], policy=_policy(params["context_policy"]),
                               tool_format=params["tool_format"]),
-        gold=GoldConfig(distractors=params["distractors"], kinds=kinds, seed=params["seed"]),
+        gold=GoldConfig(seed=params["seed"]),
         constrain_calls=params["constrain_calls"],
         provenance={"command": "generate trajectories", "mode": mode, "teacher": teacher_label,
                     "seed": params["seed"], "synth_version": synth_version()})
@@ -100,8 +96,10 @@ def generate_stats(out: Path) -> dict:
     from collections import Counter
 
     from synth.pipelines.labels.apply import iter_output
+    from synth.pipelines.trajectories.provenance import run_stats
 
     stops, methods, calls, turns = Counter(), Counter(), [], []
+    provenance = run_stats(iter_output(out))   # a teacher may know things; the rate says how often it showed
     for record in iter_output(out):
         meta = record.get("metadata") or {}
         stops[meta.get("stop") or "?"] += 1
@@ -110,7 +108,8 @@ def generate_stats(out: Path) -> dict:
         turns.append(meta.get("turns") or 0)
     mean = (lambda xs: round(sum(xs) / len(xs), 2) if xs else None)
     return {"trajectories": len(calls), "stops": dict(stops), "judge_methods": dict(methods),
-            "mean_tool_calls": mean(calls), "max_tool_calls": max(calls, default=None), "mean_turns": mean(turns)}
+            "mean_tool_calls": mean(calls), "max_tool_calls": max(calls, default=None), "mean_turns": mean(turns),
+            "provenance": provenance}
 
 
 def export_job(params: dict, config: dict):
@@ -137,6 +136,26 @@ def export_job(params: dict, config: dict):
 
         env = {**EnvTools(str(params["corpus"])).spec(), "max_turns": params["max_turns"], "context_policy": names[0]}
     kind = {"sft": "trajectory", "rl": "rl_task"}.get(target, "generic")
+    reasoning_loss = params.get("reasoning_loss")
+    if reasoning_loss not in (None, 0, 1):
+        raise UserError(f"--reasoning-loss must be 0 or 1, got {reasoning_loss!r}")
+    step = ExportStep(target, names, params["unverified"], env, reasoning_loss, _tokenize_step(params, target))
     return Job(command="export trajectories", out=Path(params["out"]), kind=kind, config=config, inputs=inputs,
-               input_kind=input_kind, steps=[ExportStep(target, names, params["unverified"], env)],
-               chunk_size=params["chunk_size"], fmt=params["fmt"])
+               input_kind=input_kind, steps=[step], chunk_size=params["chunk_size"], fmt=params["fmt"])
+
+
+def _tokenize_step(params: dict, target: str):
+    """--to trl: the tokenizer folder (a local HF tokenizer with a chat template), checked before any work."""
+    if target != "trl":
+        return None
+    if not params.get("tokenizer"):
+        raise UserError("--to trl needs --tokenizer DIR (a local Hugging Face tokenizer folder with a chat template)")
+    from synth.pipelines.trajectories.tokenized import TokenizeForTrl
+
+    step = TokenizeForTrl(str(params["tokenizer"]), params["max_len"])
+    try:
+        step.setup(0, 1)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"--tokenizer {params['tokenizer']}: {str(exc).splitlines()[0]}") from None
+    step._renderer = None   # opened again in the worker (steps are pickled)
+    return step

@@ -8,6 +8,8 @@
     rl       rl_task records: question, answer, aliases, gold entities (answer doc, evidence docs, entity
              titles, facts) and the environment spec, one per task (from trajectories: the first of each task
              within a shard; from deepsearch tasks: every task, with --corpus for the environment).
+    trl      pre-tokenized rows for TRL's SFTTrainer (input_ids + assistant_masks / completion_mask; tokenized.py):
+             the sft records rendered with `--tokenizer DIR`'s chat template
     openai | hermes | mcp_xml   the trajectory in that tool-call format ({id, format, messages, tools, ...});
              `lossless` holds the patch that makes decoding exact when the text form cannot say everything.
 """
@@ -21,7 +23,7 @@ from synth.pipelines.trajectories.harness import head_messages
 from synth.records import Reject
 from synth.steps import RecordStep
 
-TARGETS = ("sft", "rl", "openai", "hermes", "mcp_xml")
+TARGETS = ("sft", "trl", "rl", "openai", "hermes", "mcp_xml")
 SFT_KEYS = ("task_id", "tools", "question", "answer", "aliases", "predicted_answer", "judgement", "source_format",
             "provenance")
 
@@ -38,12 +40,20 @@ def verified(record: dict) -> Reject | None:
     return None
 
 
-def sft_variants(record: dict, names: list[str]) -> list[dict]:
+def with_reasoning_loss(messages: list[dict], reasoning_loss: int | None) -> list[dict]:
+    """Set `reasoning_loss` on every assistant message that has reasoning (None: leave the messages as they are)."""
+    if reasoning_loss is None:
+        return messages
+    return [{**m, "reasoning_loss": reasoning_loss} if m.get("role") == "assistant" and m.get("reasoning_content")
+            else m for m in messages]
+
+
+def sft_variants(record: dict, names: list[str], reasoning_loss: int | None = None) -> list[dict]:
     out = []
     summaries = (record.get("metadata") or {}).get("summaries")
     for name in names:
         policy = policies.parse_policy(name)
-        messages = policies.view(record["messages"], policy, summaries)
+        messages = with_reasoning_loss(policies.view(record["messages"], policy, summaries), reasoning_loss)
         variant = {k: record[k] for k in SFT_KEYS if record.get(k) is not None}
         suffix = "" if len(names) == 1 else f"@{policy.name}"
         out.append({"id": f"{record['id']}{suffix}", **variant, "messages": messages, "context_policy": policy.name,
@@ -92,20 +102,30 @@ def to_format(record: dict, target: str) -> dict:
 class ExportStep(RecordStep):
     name = "export trajectories"
 
-    def __init__(self, target: str, policies_: list[str], keep_unverified: bool, env: dict | None = None):
+    def __init__(self, target: str, policies_: list[str], keep_unverified: bool, env: dict | None = None,
+                 reasoning_loss: int | None = None, tokenize=None):
         super().__init__()
         self.target, self.policies, self.keep_unverified, self.env = target, policies_, keep_unverified, env
+        self.reasoning_loss, self.tokenize = reasoning_loss, tokenize   # tokenize: a TokenizeForTrl step (trl)
         self._tasks_seen: set[str] = set()
 
     def process(self, record: dict):
         if self.target == "rl":
             return self._rl(record)
-        if self.target == "sft" and not self.keep_unverified:
+        if self.target in ("sft", "trl") and not self.keep_unverified:
             rejected = verified(record)
             if rejected:
                 return rejected
         if self.target == "sft":
-            return sft_variants(record, self.policies)
+            return sft_variants(record, self.policies, self.reasoning_loss)
+        if self.target == "trl":
+            rows = []
+            for variant in sft_variants(record, self.policies, self.reasoning_loss):
+                got = self.tokenize.process(variant)
+                if isinstance(got, Reject):
+                    return got
+                rows += got
+            return rows
         return to_format(record, self.target)
 
     def _rl(self, record: dict):

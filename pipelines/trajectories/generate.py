@@ -1,6 +1,6 @@
 """`synth generate trajectories`: k rollouts per deep-search task, judged, filtered, best kept.
 
-    --teacher none   GoldPaths (a RecordStep): the evidence chain with labelled distractor turns
+    --teacher none   GoldPaths (a RecordStep): the search solver of gold.py (real candidate checks and backtracking)
     --teacher SPEC   TrajectoryTask (a TeacherTask): the harness through the teacher's InferenceRunner
 
 Every rollout becomes a trajectory record (id TASK#rK) with the task's question, answer, aliases and
@@ -77,7 +77,7 @@ def _stopped(record: dict) -> Reject | None:
 
 
 class GoldPaths(RecordStep):
-    """--teacher none: k gold-path rollouts per task (distractors differ per rollout)."""
+    """--teacher none: k solver rollouts per task (the wording of the reasoning differs per rollout)."""
 
     name = "gold paths"
 

@@ -60,7 +60,7 @@ def flatten(message: dict, index: int) -> dict:
     """One source message -> {role, content, ...}: parts lists joined, `developer` -> `system`."""
     if not isinstance(message, dict):
         raise ConversionError("malformed_message", f"messages[{index}] is {type(message).__name__}, not an object")
-    out = dict(message)
+    out = _legacy_function(dict(message), index)
     role = out.get("role")
     out["role"] = "system" if role == "developer" else role
     if not isinstance(out["role"], str) or out["role"] not in ROLES:
@@ -75,6 +75,21 @@ def flatten(message: dict, index: int) -> dict:
     elif content is not None and not isinstance(content, str):
         out["content"] = json.dumps(content, ensure_ascii=False)
     return out
+
+
+def _legacy_function(message: dict, index: int) -> dict:
+    """Legacy OpenAI function calling: role `function` is a tool result, an assistant `function_call` a tool call
+    (results pair with calls by position, so the ids only have to be unique)."""
+    if message.get("role") == "function":
+        message["role"] = "tool"
+    call = message.pop("function_call", None)
+    if call is not None:
+        if not isinstance(call, dict) or not isinstance(call.get("name"), str):
+            raise ConversionError("malformed_message", f"messages[{index}].function_call is not {{name, arguments}}")
+        message["tool_calls"] = [*(message.get("tool_calls") or []),
+                                 {"id": f"call_fn_{index}", "type": "function",
+                                  "function": {"name": call["name"], "arguments": call.get("arguments") or "{}"}}]
+    return message
 
 
 def _check_calls(calls, index: int) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 MESSAGE_KEYS = ("role", "content", "reasoning_content", "tool_calls", "tool_call_id", "name",
-                "loss", "weight", "turn_label")
+                "loss", "weight", "reasoning_loss", "turn_label")
 ROLES = ("system", "user", "assistant", "tool")
 _THINK = re.compile(r"\s*<think>(.*?)</think>\n?", re.DOTALL)
 _ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)

@@ -84,4 +84,9 @@ def register(app: typer.Typer) -> None:
             steps = [ConvertTrajectory(source_format), *steps]
         job = Job(command="import", out=out, kind=known_kind(kind), config=shaping_config(params),
                   inputs=sources, input_kind=input_kind, steps=steps, chunk_size=chunk_size, fmt=fmt)
-        return run_job(job, runtime(params))
+        summary = run_job(job, runtime(params))
+        counts = summary.get("counts") or {} if isinstance(summary, dict) else {}
+        if counts.get("input") and not counts.get("output") and counts.get("rejected"):
+            reasons = ", ".join(f"{k}={v}" for k, v in sorted((counts.get("rejected_by_reason") or {}).items()))
+            raise UserError(f"every input record was rejected ({reasons}); see {Path(out) / 'rejects'}")
+        return summary

@@ -63,9 +63,6 @@ def register_generate(app: typer.Typer) -> None:
                                                 "often (or twice in a row) is a reject; 0: only in a row.")] = 2,
         token_budget: Annotated[int, Opt("--token-budget", min=0, help="Filter: longer trajectories are rejects "
                                          "(estimated tokens; 0: no limit).")] = 0,
-        distractors: Annotated[int, Opt("--distractors", min=0, help="Gold paths: distractor turns per trajectory.")] = 3,
-        distractor_kinds: Annotated[str, Opt("--distractor-kinds", help="Gold paths: comma list of irrelevant_search, "
-                                             "redundant_open, failed_call.")] = "irrelevant_search,redundant_open,failed_call",
         constrain_calls: Annotated[bool, Opt("--constrain-calls", help="vLLM teachers: regex-constrain every turn to "
                                              "one well-formed call or an answer (small or untrained models).")] = False,
         seed: Seed = 0,
@@ -97,7 +94,14 @@ def register_export(app: typer.Typer) -> None:
         ctx: typer.Context,
         inputs: Annotated[list[Path], typer.Argument(help="Trajectory datasets (or deepsearch tasks for --to rl).")],
         out: Out,
-        to: Annotated[str, Opt("--to", help="sft | rl | openai | hermes | mcp_xml.")] = "sft",
+        to: Annotated[str, Opt("--to", help="sft | trl (tokenized for TRL SFTTrainer) | rl | openai | hermes | "
+                                             "mcp_xml.")] = "sft",
+        tokenizer: Annotated[Path | None, Opt("--tokenizer", help="trl: a local HF tokenizer folder with a chat "
+                                              "template.")] = None,
+        max_len: Annotated[int, Opt("--max-len", min=16, help="trl: longest row in tokens (longer: reject).")] = 32768,
+        reasoning_loss: Annotated[int | None, Opt("--reasoning-loss", help="sft/trl: 1 trains reasoning with its "
+                                                  "message's loss, 0 keeps it as context only (per message: "
+                                                  "`reasoning_loss`; default: as the records say).")] = None,
         context_policy: Annotated[str, Opt("--context-policy", help="sft: comma list of policies, one variant each "
                                            "(full, keep_last_k:K, summary[:K]).")] = "full",
         unverified: Annotated[bool, Opt("--unverified", help="Also export trajectories whose answer is wrong or "

@@ -7,6 +7,8 @@ knows the right answer and every verdict below is decided by the script.
 from __future__ import annotations
 
 import json
+
+from synth.pipelines.deepsearch.verbalize import PLACEHOLDER
 import threading
 
 import polars as pl
@@ -15,10 +17,16 @@ from synth.dataset import read_records
 from tests.core.helpers import synth
 from tests.teachers.fake_openai import Say, last_user
 
-CLEAN_QUESTION = "Which one fits every clue?"
+CLEAN_PREFIX = "Tell me: "
 
 
-def handler(*, specific=True, question=CLEAN_QUESTION, closed="Python", solver=("ZBL",)):
+def rewrite_of(prompt: str) -> str:
+    """A faithful rewrite: the template question from the prompt, reworded at the front."""
+    template = prompt.split("hidden entities):\n", 1)[1].split("\n\nConstraints", 1)[0]
+    return CLEAN_PREFIX + template.split(" ", 1)[1]
+
+
+def handler(*, specific=True, question=None, closed="Python", solver=("ZBL",)):
     """Answers by prompt kind; `solver` lists final answers in order (the last one repeats)."""
     finals, lock = list(solver), threading.Lock()
 
@@ -27,7 +35,8 @@ def handler(*, specific=True, question=CLEAN_QUESTION, closed="Python", solver=(
         if "selecting answer entities" in text:
             return Say(json.dumps({"specific": specific, "reason": "a named language"}))
         if "Rewrite a search puzzle" in text:
-            return Say(json.dumps({"question": question}))
+            said = question(text) if callable(question) else question
+            return Say(json.dumps({"question": said or rewrite_of(text)}))
         if "from memory alone" in text:
             return Say(json.dumps({"answer": closed}))
         if req.messages[-1]["role"] == "user":  # solver, first turn: one search call
@@ -61,7 +70,8 @@ def test_easy_task_is_measured_dialed_and_kept(fake_openai, mini_corpus, tmp_pat
     assert task["pass_rate"] == 1.0 and task["tier"] == "easy"  # above the default band 0.2:0.8
     (edit,) = task["edit_history"]  # one dial round: harder, re-verified, re-measured, still solved
     assert edit["edit"] in ("FUZZ", "INJECT", "DEEPEN") and edit["kept"] and edit["pass_rate_after"] == 1.0
-    assert task["question"] == CLEAN_QUESTION and any(op["op"] == "llm_verbalize" for op in task["operators"])
+    assert task["question"].startswith(CLEAN_PREFIX), [o for o in task["operators"] if "llm" in o["op"]]
+    assert any(op["op"] == "llm_verbalize" for op in task["operators"])
     assert task["provenance"]["mode"] == "teacher" and task["provenance"]["teacher"] == "fake-model"
     assert manifest["stats"]["tier"] == {"easy": 1} and manifest["tokens"]["requests"] > 0
     assert synth("validate", str(tmp_path / "out")).returncode == 0
@@ -74,6 +84,16 @@ def test_a_question_the_teacher_answers_closed_book_is_rejected(fake_openai, min
     assert manifest["stats"]["rejects_by_reason"] == {"solved_closed_book": 1}
 
 
+def test_a_rewrite_that_drops_a_constraint_is_refused(fake_openai, mini_corpus, tmp_path):
+    # fluent and leak-free, but it no longer states the leaf's description: the proof of uniqueness
+    # rests on every constraint, so the template question stays
+    fake_openai.handler = handler(question="Which language from the late 1980s was devised by a person?")
+    (task,), _, _ = run(fake_openai, mini_corpus, tmp_path / "out", "--max-rounds", "0")
+    assert task["question"] != "Which language from the late 1980s was devised by a person?"
+    rejected = [op for op in task["operators"] if op["op"] == "llm_verbalize_rejected"]
+    assert rejected and rejected[0]["target"] == "dropped_constraint" and "missing: d" in rejected[0]["after"]
+
+
 def test_the_specificity_filter_drops_generic_seeds(fake_openai, mini_corpus, tmp_path):
     fake_openai.handler = handler(specific=False)
     kept, (reject,), _ = run(fake_openai, mini_corpus, tmp_path / "out")
@@ -84,10 +104,10 @@ def test_the_specificity_filter_drops_generic_seeds(fake_openai, mini_corpus, tm
 def test_leaking_verbalization_is_refused_and_too_hard_edits_are_reverted(fake_openai, mini_corpus, tmp_path):
     # the rewrite names the answer: the template question stays. First measurement: solved (easy), so
     # the dial edits; the edited task is never solved (hard), so round 2 reverts to the first version.
-    fake_openai.handler = handler(question="Which language, also called ZBL, is it?",
+    fake_openai.handler = handler(question=lambda text: rewrite_of(text)[:-1] + ", also called ZBL?",
                                   solver=("Zorblang", "Zorblang", "Grob"))
     (task,), _, _ = run(fake_openai, mini_corpus, tmp_path / "out")
-    assert "ZBL" not in task["question"] and "[A]" in task["question"]
+    assert "ZBL" not in task["question"] and not PLACEHOLDER.search(task["question"])
     assert any(op["op"] == "llm_verbalize_rejected" and op["target"] == "answer_leak" for op in task["operators"])
     first, second = task["edit_history"]
     assert first["kept"] and first["pass_rate_before"] == 1.0 and first["pass_rate_after"] == 0.0

@@ -13,14 +13,14 @@ from tests.core.helpers import synth, write_jsonl
 from tests.teachers.fake_openai import Say, last_user
 from tests.trajectories.fixtures import manifest
 
-DISTRACTOR = re.compile(r"Reasoning: (Maybe .* is related|Let me re-read|Opening .* \(entry\)\.|Searching: )")
+DEEP = re.compile(r'Tool calls: search\(\{.*"k": 50\}\)')   # the scripted critic dislikes deep re-queries
 
 
 def critic(req):
     text = last_user(req)
     if "The step under review" not in text:
         return Say("?")
-    if DISTRACTOR.search(text):
+    if DEEP.search(text):
         return Say(json.dumps({"logical_soundness": 2, "call_accuracy": 2, "information_gain": 1,
                                "label": "unnecessary", "reason": "it learns nothing new"}))
     return Say(json.dumps({"logical_soundness": 5, "call_accuracy": 4, "information_gain": 4,
@@ -42,12 +42,13 @@ def test_critic_labels_become_loss_and_weights(fake_openai, gold, tmp_path):
     turns = 0
     for record in records:
         assistant = [m for m in record["messages"] if m["role"] == "assistant"]
-        for note in record["metadata"]["gold_path"]:
-            message = assistant[note["turn"]]
+        for message in assistant:
             tag = message["turn_label"]
             assert tag["judge"] == "llm:fake-model" and set(tag["scores"]) == {"logical_soundness", "call_accuracy",
                                                                                 "information_gain"}
-            if note["role"] == "distractor":
+            deep = any(c["function"]["name"] == "search" and json.loads(c["function"]["arguments"]).get("k") == 50
+                       for c in message.get("tool_calls") or [])
+            if deep:
                 assert (message["loss"], message["weight"], tag["label"]) == (0, 0.0, "unnecessary")
             else:
                 assert (message["loss"], message["weight"], tag["label"]) == (1, round(13 / 15, 4), "essential")
@@ -56,7 +57,8 @@ def test_critic_labels_become_loss_and_weights(fake_openai, gold, tmp_path):
     reviews = [r for r in fake_openai.completions() if "The step under review" in last_user(r)]
     assert len(reviews) == turns  # one review per assistant turn
     stats = manifest(out)["stats"]
-    assert stats["assistant_turns"] == turns and set(stats["labels"]) == {"essential", "unnecessary"}
+    assert stats["assistant_turns"] == turns and "essential" in stats["labels"]
+    assert set(stats["labels"]) <= {"essential", "unnecessary"}
     assert manifest(out)["tokens"]["requests"] == turns
 
 

@@ -1,10 +1,10 @@
-"""The rule judge: on FOLDOC gold paths every injected distractor turn gets loss 0 and every gold step loss 1;
-errors, recoveries and redundant calls are told apart; imported data without gold evidence is labelled honestly."""
+"""The rule judge: on FOLDOC solver paths every candidate check and the answer get loss 1; errors, recoveries,
+verification and redundant calls are told apart; imported data without gold evidence is labelled honestly and
+agrees with hand labels of real turns."""
 
 from __future__ import annotations
 
 import json
-from itertools import pairwise
 
 from synth.pipelines.labels.rule import label_turns
 from synth.pipelines.trajectories.importer import convert_record
@@ -14,15 +14,14 @@ from tests.core.helpers import synth
 from tests.trajectories.fixtures import manifest
 
 
-def test_distractors_get_loss_0_and_gold_steps_loss_1(gold, tmp_path):
+def test_solver_checks_and_answers_carry_loss(gold, tmp_path):
+    """On solver trajectories the rule judge gives loss 1 to every candidate check (confirmed or ruled out), to the
+    searches that find gold evidence and to the answer; nothing it labels is an error."""
     out = tmp_path / "labelled"
     res = synth("label", "turns", str(gold), "--out", str(out), "--judge", "rule", "--json")
     assert res.returncode == 0, res.stderr
     records = list(read_records([out]))
     assert len(records) == manifest(gold)["counts"]["output"]
-    expected = {"irrelevant_search": {"unnecessary", "redundant"}, "redundant_open": {"redundant"},
-                "failed_call": {"error"}, "search": {"essential", "recovery"}, "open": {"essential", "recovery"},
-                "answer": {"essential"}}
     checked = 0
     for record in records:
         turns = [m for m in record["messages"] if m["role"] == "assistant"]
@@ -30,18 +29,14 @@ def test_distractors_get_loss_0_and_gold_steps_loss_1(gold, tmp_path):
         assert len(notes) == len(turns)
         for note in notes:
             message = turns[note["turn"]]
-            assert message["loss"] == (0 if note["role"] == "distractor" else 1), (record["id"], note, message)
-            assert message["turn_label"]["label"] in expected[note["kind"]] and message["turn_label"]["judge"] == "rule"
-            assert message["weight"] == float(message["loss"])
+            assert message["turn_label"]["judge"] == "rule" and message["weight"] == float(message["loss"])
+            if note["kind"] in ("confirmed", "ruled_out", "answer"):
+                assert message["loss"] == 1 and message["turn_label"]["label"] in ("essential", "recovery"), note
             checked += 1
-        for before, after in pairwise(notes):
-            if before["kind"] == "failed_call":
-                assert turns[after["turn"]]["turn_label"]["label"] == "recovery"
         assert all(m["loss"] == 0 and m["weight"] == 0 for m in record["messages"] if m["role"] != "assistant")
     stats = manifest(out)["stats"]
     assert stats["assistant_turns"] == checked and stats["judges"] == {"rule": checked}
-    assert stats["labels"]["error"] > 0 and stats["labels"]["recovery"] == stats["labels"]["error"]
-    assert stats["assistant_loss"]["0"] == sum(n["role"] == "distractor" for r in records for n in r["metadata"]["gold_path"])
+    assert "error" not in stats["labels"] and stats["labels"]["essential"] > 0
     assert synth("validate", str(out)).returncode == 0
 
 
@@ -85,3 +80,44 @@ def test_imported_trajectories_without_gold_evidence(shared_data):
     # ("English horse race Derby"): the strict rule accepts none of them; that is the LLM judge's job
     assert set(finals) <= {"essential", "wrong_answer"}
     assert set(middle) <= {"essential", "unverified", "redundant", "error"} and middle["essential"] > 0
+
+
+def test_candidate_checks_and_recoveries_carry_loss():
+    """Opening a candidate an on-topic search listed is verification (essential, even when it is ruled out); the
+    search after a dead end that reaches new evidence is a recovery; an off-topic search and a repeat are not."""
+    evidence = {"answer_doc_id": "python", "docs": ["python"],
+                "facts": [{"doc_id": "python", "start": 0, "end": 10, "quote": "A language"}]}
+
+    def turn(i, name, args, result):
+        c = {"id": f"c{i}", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
+        return [{"role": "assistant", "tool_calls": [c]}, {"role": "tool", "tool_call_id": c["id"], "content": json.dumps(result)}]
+
+    page = {"doc_id": "perl", "page": 0, "start": 0, "end": 300, "text": "Perl is a language by Larry Wall."}
+    gold = {"doc_id": "python", "page": 0, "start": 0, "end": 300, "text": "A language by Guido."}
+    messages = [{"role": "user", "content": "Which scripting language did the Dutch programmer create?"},
+                *turn(0, "search", {"query": "scripting language Dutch"}, {"results": [{"doc_id": "perl"}]}),
+                *turn(1, "open", {"doc_id": "perl"}, page),                      # a candidate checked: ruled out
+                *turn(2, "open", {"doc_id": "perl"}, page),                      # the same again
+                *turn(3, "search", {"query": "banana bread"}, {"results": [{"doc_id": "cake"}]}),   # off-topic
+                *turn(4, "open", {"doc_id": "cake"}, {**page, "doc_id": "cake"}),  # listed by an off-topic search
+                *turn(5, "search", {"query": "Dutch programmer language"}, {"results": [{"doc_id": "python"}]}),
+                *turn(6, "open", {"doc_id": "python"}, gold),
+                {"role": "assistant", "content": "<answer>Python</answer>"}]
+    record = {"id": "c", "question": messages[0]["content"], "messages": messages, "answer": "Python",
+              "evidence": evidence}
+    labels = label_turns(record)
+    got = [labels[i].label for i in sorted(labels)]
+    assert got == ["unnecessary", "essential", "redundant", "unnecessary", "unnecessary", "recovery", "essential",
+                   "essential"], got
+    assert labels[3].reason == "ruled out candidate perl" and labels[3].loss == 1
+
+
+def test_agreement_with_hand_labelled_real_turns():
+    """>= 40 turns of real trajectories labelled by reading them; the rule judge agrees on most (figure in
+    docs/benchmarks.md, issue 21). The turns it gets wrong are paraphrased answers the rule cannot see and
+    unsupported or hedged answers it cannot judge without a gold answer."""
+    from tests.labels.hand_labels import agreement
+
+    result = agreement()
+    assert result["turns"] >= 40
+    assert result["rate"] >= 0.85, result["disagreements"]

@@ -21,7 +21,7 @@ def tiny(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def gold(foldoc, tmp_path_factory):
-    """Gold-path trajectories (2 rollouts per FOLDOC task, distractors injected)."""
-    from tests.trajectories.fixtures import gold_setup
+    """Solver trajectories (2 rollouts per FOLDOC task; tasks the solver cannot solve are rejects)."""
+    from tests.trajectories.fixtures import SOLVER_TASKS, gold_setup
 
-    return gold_setup(tmp_path_factory.getbasetemp() / "issue6-foldoc", *foldoc)
+    return gold_setup(tmp_path_factory.getbasetemp() / "issue6-foldoc", foldoc[0], SOLVER_TASKS)

@@ -114,3 +114,95 @@ def test_import_every_real_trajectory_file(shared_data, tmp_path):
     wrong = synth("import", str(folder / "search_r1_case.txt"), "--kind", "generic", "--from", "auto",
                   "--out", str(tmp_path / "x"))
     assert wrong.returncode == 2 and "--kind trajectory" in wrong.stderr
+
+
+def test_answer_judge_leading_spans_emphasis_and_numbers():
+    assert match("Yes, Ketevan Arakhamia-Grant took part.", "Yes").method == "leading_span"
+    assert match("No, it is not.", "Yes").correct is False
+    assert match("Python, Perl or Ruby", "Python").correct is False      # still a hedge
+    assert match("The word is **troll**.", "Troll (Internet").correct
+    assert match("It was the **Space Shuttle Challenger**.", "Challenger").method == "emphasis"
+    assert match("In Canadian football each team has 12 players.", "TWELVE").method == "number"
+    assert match("He died in **1948**.", "one thousand, nine hundred and forty-eight").correct
+    assert match("It rose by **4.6%**.", "5.6%").correct is False
+    assert match("The band was first called **Parva**.", "runston parva").correct is False
+
+
+LEGACY = {"id": "legacy", "messages": [
+    {"role": "user", "content": "What is 2+2?"},
+    {"role": "assistant", "content": None, "function_call": {"name": "python", "arguments": "{\"code\": \"2+2\"}"}},
+    {"role": "function", "name": "python", "content": "4"},
+    {"role": "assistant", "content": "<answer>4</answer>"}]}
+
+
+def test_import_legacy_function_calls_and_all_rejected_exits_2(tmp_path):
+    from tests.core.helpers import synth, write_jsonl
+
+    out = tmp_path / "legacy"
+    res = synth("import", str(write_jsonl(tmp_path / "legacy.jsonl", [LEGACY])), "--kind", "trajectory",
+                "--from", "openai", "--out", str(out), "--json")
+    assert res.returncode == 0, res.stderr
+    (record,) = read_records([out])
+    call = record["messages"][1]["tool_calls"][0]["function"]
+    assert call == {"name": "python", "arguments": "{\"code\": \"2+2\"}"}
+    assert record["messages"][2]["role"] == "tool" and record["messages"][2]["content"] == "4"
+    bad = {"id": "bad", "messages": [{"role": "narrator", "content": "x"}]}
+    res = synth("import", str(write_jsonl(tmp_path / "bad.jsonl", [bad])), "--kind", "trajectory",
+                "--from", "openai", "--out", str(tmp_path / "bad"))
+    assert res.returncode == 2 and "every input record was rejected (unknown_role=1)" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def webdancer_judged(shared_data) -> dict:
+    """The rule judge on the 150 WebDancer answers against the readings in webdancer_readings.json."""
+    from pathlib import Path
+
+    from synth.pipelines.trajectories.importer import convert_record
+
+    readings = json.loads((Path(__file__).parent / "webdancer_readings.json").read_text(encoding="utf-8"))["readings"]
+    path = shared_data / "trajectories" / "webdancer_sample_traj.hermes.jsonl"
+    counts = {"records": 0, "accepted": 0, "correct_read": 0, "correct_accepted": 0, "wrong_read": 0, "wrong_accepted": 0}
+    for line, reading in zip(path.open(encoding="utf-8"), readings, strict=True):
+        record = convert_record(json.loads(line), "hermes")
+        ok = bool(match(record["predicted_answer"], record["answer"], record.get("aliases")).correct)
+        counts["records"] += 1
+        counts["accepted"] += ok
+        if reading["reading"] == "correct":
+            counts["correct_read"] += 1
+            counts["correct_accepted"] += ok
+        elif reading["reading"] == "incorrect":
+            counts["wrong_read"] += 1
+            counts["wrong_accepted"] += ok
+    return counts
+
+
+def test_webdancer_answers_judged_against_a_careful_reading(shared_data):
+    counts = webdancer_judged(shared_data)
+    assert counts["records"] == 150 and counts["correct_read"] >= 140
+    assert counts["correct_accepted"] / counts["correct_read"] >= 0.85, counts   # figure: docs/benchmarks.md (#21)
+    assert counts["wrong_accepted"] <= 1, counts
+
+
+def test_provenance_flags_clairvoyant_calls():
+    """A query word seen nowhere before, a document no result listed, and a hidden entity named before any tool
+    showed it are violations; the same calls after a result showed the words are not."""
+    from synth.pipelines.trajectories.provenance import violations
+
+    def turn(i, name, args, result):
+        c = {"id": f"c{i}", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
+        return [{"role": "assistant", "tool_calls": [c]}, {"role": "tool", "tool_call_id": c["id"], "content": json.dumps(result)}]
+
+    question = "Which language did the Dutch programmer create?"
+    clairvoyant = [{"role": "user", "content": question},
+                   *turn(0, "search", {"query": "Guido van Rossum"}, {"results": [{"doc_id": "Guido"}]}),
+                   *turn(1, "open", {"doc_id": "Python"}, {"doc_id": "Python", "text": "..."}),
+                   {"role": "assistant", "content": "<answer>Python</answer>"}]
+    found = violations({"question": question, "messages": clairvoyant}, hidden=["Guido van Rossum", "Python"])
+    assert [(v["turn"], v["reason"]) for v in found] == [(0, "names_hidden_entity"), (1, "unseen_document")]
+    honest = [{"role": "user", "content": question},
+              *turn(0, "search", {"query": "Dutch programmer language"},
+                    {"results": [{"doc_id": "Guido", "snippet": "Guido van Rossum, a Dutch programmer"}]}),
+              *turn(1, "open", {"doc_id": "Guido"}, {"doc_id": "Guido", "links": [{"doc_id": "Python"}]}),
+              *turn(2, "search", {"query": "Guido van Rossum language"}, {"results": []}),
+              *turn(3, "open", {"doc_id": "Python"}, {"doc_id": "Python", "text": "..."})]
+    assert violations({"question": question, "messages": honest}, hidden=["Guido van Rossum", "Python"]) == []

@@ -1,0 +1,98 @@
+"""Typed relations and attributes read off the corpus text (issue 20, point 6).
+
+A link occurrence S -> O gets a relation type from the words right before its anchor in S's sentence
+("...was {developed at} {Bell Labs}" -> `developed_at`); a link whose words say nothing typed is
+`related` (S's entry refers to O). Each type has the verb phrases the realizer uses, read from S's side
+("a language that was developed at ...") and the predicate is the same function on every link the
+solver looks at, so the question never claims a relation the uniqueness check did not test.
+
+Attributes of an entity: its categories (the corpus's own tags), its year (the first year its entry
+mentions: the period operator turns it into a decade), its name shape (the partial operator).
+"""
+
+from __future__ import annotations
+
+import re
+
+from synth.pipelines.deepsearch import text as tx
+
+RELATED = "related"
+LEFT_CHARS = 60  # how far before the anchor the relation words may start (same sentence only)
+
+# relation -> pattern on the text right before the anchor (lower case, spaces normalised)
+_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(p + r"(?:\s+(?:the|an?))?\s*$")) for name, p in (
+    ("successor_of", r"\b(?:successor (?:to|of)|replaces|replaced|supersedes|superseded|follow-on to|follow-up to)"),
+    ("predecessor_of", r"\b(?:predecessor (?:to|of)|replaced by|superseded by|forerunner of|precursor (?:to|of))"),
+    ("developed_at", r"\b(?:developed|designed|written|created|invented|implemented|built|produced|made|released) at"),
+    ("created_by", r"\b(?:developed|designed|written|created|invented|implemented|built|produced|devised|"
+                   r"proposed|introduced|founded|coined|defined|published|released|made) by"),
+    ("based_on", r"\b(?:based on|derived from|descendant of|descended from|dialect of|variant of|extension (?:of|to)|"
+                 r"subset of|superset of|derivative of|inspired by|influenced by|modelled on|modeled on|"
+                 r"clone of|version of|port of)"),
+    ("part_of", r"\b(?:part of|component of|member of|module of|feature of|included (?:in|with)|"
+                r"distributed with|supplied with|bundled with)"),
+    ("written_in", r"\b(?:written in|implemented in|programmed in|coded in)"),
+    ("runs_on", r"\b(?:runs? on|running on|runs? under|ported to|available (?:on|for)|implemented on)"),
+    ("kind_of", r"(?:^(?:\d+\.\s*)?(?:\([^()]*\)\s*)?(?:an?|any)|\b(?:type|kind|form|sort|class|family|style) of)"),
+    ("uses", r"\b(?:uses|using|use of|employs|employing|relies on)"),
+    ("created_by", r"\bby"),
+    ("comes_from", r"\b(?:from|sold by|marketed by|product of)"),
+))
+
+# relation -> (passive/attribute phrase about S, used as "S that <phrase> O")
+VERBS: dict[str, tuple[str, ...]] = {
+    "successor_of": ("succeeded", "replaced"),
+    "predecessor_of": ("was succeeded by", "was later replaced by"),
+    "developed_at": ("was developed at", "came out of"),
+    "created_by": ("was created by", "was devised by"),
+    "based_on": ("is based on", "derives from"),
+    "part_of": ("is part of", "belongs to"),
+    "written_in": ("is written in", "was implemented in"),
+    "runs_on": ("runs on", "was made for"),
+    "kind_of": ("is a kind of", "is a type of"),
+    "uses": ("uses", "makes use of"),
+    "comes_from": ("comes from", "originated with"),
+    RELATED: ("is associated with", "is connected with", "has to do with"),
+}
+
+
+def relation_of(kb, link) -> str:
+    """The relation type of one link occurrence."""
+    return relation_at(kb, link.src_row, link.start)
+
+
+def relation_at(kb, src_row: int, start: int | None) -> str:
+    """The relation type of the link whose anchor starts at `start` in `src_row` (cached)."""
+    if start is None:
+        return RELATED
+    return kb.cache("relation").get_or((src_row, start), lambda: _relation(kb, src_row, start))
+
+
+def _relation(kb, src_row: int, start: int) -> str:
+    text = kb.doc(src_row).text
+    s0, _ = tx.sentence_at(text, start, list(kb.sentences(src_row)))
+    left = " ".join(text[max(s0, start - LEFT_CHARS):start].lower().split())
+    left = re.sub(r"[{}]", "", left)
+    for name, pattern in _PATTERNS:
+        if pattern.search(left):
+            return name
+    return RELATED
+
+
+def year_of(kb, row: int) -> int | None:
+    """The entity's year: the first year its entry mentions (None if none)."""
+    def first() -> int | None:
+        found = tx.years(kb.doc(row).text)
+        return found[0] if found else None
+
+    return kb.cache("year").get_or(row, first)
+
+
+def name_prefix(title: str) -> str | None:
+    """A partial name a solver can check but not search: the first two letters of a title of 5+
+    characters whose first word is not itself two letters long (that would be a whole word)."""
+    clean = title.strip()
+    first = clean.split()[0] if clean.split() else ""
+    if len(clean) < 5 or not clean[:2].isalpha() or len(first) <= 2:
+        return None
+    return clean[:2]
