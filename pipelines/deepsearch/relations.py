@@ -35,7 +35,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(p + r"(?
     ("runs_on", r"\b(?:runs? on|running on|runs? under|ported to|available (?:on|for)|implemented on)"),
     ("similar_to", r"\b(?:like|similar to|resembling|resembles|compare|cf\.|contrast with|contrast)"),
     ("used_in", r"\b(?:used in|used by|found in|used on|common in|popular in|employed in)"),
-    ("made_for", r"\b(?:for|designed for|intended for|aimed at|targeted at|written for|developed for)"),
+    ("made_for", r"\b(?:(?<!known )(?<!famous )(?<!noted )(?<!responsible )(?<!and )(?<!or )for|designed for|intended for|aimed at|targeted at|written for|developed for)"),
     ("runs_on", r"\b(?:on|under)"),
     ("kind_of", r"(?:^(?:\d+\.\s*)?(?:\([^()]*\)\s*)?(?:an?|any)|\b(?:type|kind|form|sort|class|family|style) of)"),
     ("uses", r"\b(?:uses|using|use of|employs|employing|relies on)"),
