@@ -70,12 +70,12 @@ def gold_quotes(kb, question: str, gold_ids: set[str]) -> list[str]:
 
 
 def ours(run: Path, corpus: Path, k: int) -> tuple[dict, list[dict]]:
-    from synth.dataset import read_records
-    from synth.env.leak import LeakGuard
     from synth.pipelines.deepsearch import verify as vf
     from synth.pipelines.deepsearch.kb import KB
-    from synth.pipelines.deepsearch.task import hidden_intermediates
     from synth.pipelines.deepsearch.verbalize import PLACEHOLDER
+
+    from synth.dataset import read_records
+    from synth.env.leak import LeakGuard
 
     kb, tasks = KB(corpus), list(read_records([run]))
     shortcut, ops, relations, spans, quotes = Counter(), Counter(), Counter(), [], []

@@ -26,18 +26,15 @@ RARE_SHARE = 1 / 4000  # a word in fewer than this share of entries finds its en
 MIN_WORDS = 2          # content words an abstract description must keep
 MAX_MODIFIERS = 1      # modifier phrases kept after the head (longer reads as a quote)
 _BOUNDARY = re.compile(r"[,;:(\[\"“]|\s(?:which|that|who|whose|where|when|i\.e\.|e\.g\.|and is|but)\s|\.\s|\.$")
-_PREPS = frozenset("by at in on for from with of to into under using via between over about as".split())
-_DETERMINERS = frozenset("a an the".split())
-_DANGLING = frozenset("no any its their his her this these those such both either than very also more most as".split())
-_VERBS = frozenset("is are was were has have had does do can could will would shall should may might must refers means "
-                   "other same following above previous latter former".split())  # verbs, or anaphora: a clause, not a name
+_PREPS = frozenset(["by", "at", "in", "on", "for", "from", "with", "of", "to", "into", "under", "using", "via", "between", "over", "about", "as"])
+_DETERMINERS = frozenset(["a", "an", "the"])
+_DANGLING = frozenset(["no", "any", "its", "their", "his", "her", "this", "these", "those", "such", "both", "either", "than", "very", "also", "more", "most", "as"])
+_VERBS = frozenset(["is", "are", "was", "were", "has", "have", "had", "does", "do", "can", "could", "will", "would", "shall", "should", "may", "might", "must", "refers", "means", "other", "same", "following", "above", "previous", "latter", "former"])  # verbs, or anaphora: a clause, not a name
 HEAD_WORDS = 2         # content words of the head noun phrase shown (the head noun and one modifier)
 MAX_HEAD = 5           # a longer head without a preposition is a clause ("The parser derives ..."), not a name
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-+#]*")
-_PARTICIPLES = frozenset("""written built made known used run seen done given taken found held kept containing consisting
-using allowing providing including having representing running supporting describing implementing combining
-producing requiring giving""".split())
-_COORDINATORS = frozenset("and or nor but".split())
+_PARTICIPLES = frozenset(["written", "built", "made", "known", "used", "run", "seen", "done", "given", "taken", "found", "held", "kept", "containing", "consisting", "using", "allowing", "providing", "including", "having", "representing", "running", "supporting", "describing", "implementing", "combining", "producing", "requiring", "giving"])
+_COORDINATORS = frozenset(["and", "or", "nor", "but"])
 
 
 @dataclass

@@ -7,11 +7,10 @@ knows the right answer and every verdict below is decided by the script.
 from __future__ import annotations
 
 import json
-
-from synth.pipelines.deepsearch.verbalize import PLACEHOLDER
 import threading
 
 import polars as pl
+from synth.pipelines.deepsearch.verbalize import PLACEHOLDER
 
 from synth.dataset import read_records
 from tests.core.helpers import synth
