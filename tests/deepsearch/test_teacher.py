@@ -21,7 +21,7 @@ CLEAN_PREFIX = "Tell me: "
 
 def rewrite_of(prompt: str) -> str:
     """A faithful rewrite: the template question from the prompt, reworded at the front."""
-    template = prompt.split("hidden entities):\n", 1)[1].split("\n\nConstraints", 1)[0]
+    template = prompt.split("make it read better):\n", 1)[1].split("\n\nConstraints", 1)[0]
     return CLEAN_PREFIX + template.split(" ", 1)[1]
 
 
