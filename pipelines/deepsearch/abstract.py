@@ -28,9 +28,8 @@ MAX_MODIFIERS = 1      # modifier phrases kept after the head (longer reads as a
 _BOUNDARY = re.compile(r"[,;:(\[\"“]|\s(?:which|that|who|whose|where|when|i\.e\.|e\.g\.|and is|but)\s|\.\s|\.$")
 _PREPS = frozenset(["by", "at", "in", "on", "for", "from", "with", "of", "to", "into", "under", "using", "via", "between", "over", "about", "as"])
 _DETERMINERS = frozenset(["a", "an", "the"])
-_DANGLING = frozenset("""no any its their his her this these those such both either than very also more most as best well
-now still first widely""".split())
-_RELATIVES = frozenset("which that who whom whose where when".split())
+_DANGLING = frozenset(["no", "any", "its", "their", "his", "her", "this", "these", "those", "such", "both", "either", "than", "very", "also", "more", "most", "as", "best", "well", "now", "still", "first", "widely"])
+_RELATIVES = frozenset(["which", "that", "who", "whom", "whose", "where", "when"])
 MAX_MODIFIER_WORDS = 6  # a longer modifier phrase is a quote, and shares 13-grams with its entry (leak guard)
 _VERBS = frozenset(["is", "are", "was", "were", "has", "have", "had", "does", "do", "can", "could", "will", "would", "shall", "should", "may", "might", "must", "refers", "means", "other", "same", "following", "above", "previous", "latter", "former"])  # verbs, or anaphora: a clause, not a name
 HEAD_WORDS = 2         # content words of the head noun phrase shown (the head noun and one modifier)
