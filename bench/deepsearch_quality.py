@@ -6,7 +6,9 @@ RUN_DIR is the output of `synth generate deepsearch`. It re-checks every kept ta
 leaks, the three shortcut kinds, the tool server's 13-gram leak guard against the task's gold documents),
 reports operator rates and relation types, and prints a side-by-side table with WebSailor, WebShaper,
 WebDancer and HotpotQA (words, named entities, quoted spans per question; constraints and variables
-where a set has a formal object). Peak memory at the end, as every benchmark here.
+where a set has a formal object). For our questions "verbatim quote spans" are runs of 4+ words copied
+from the task's own gold documents (the public sets' sources are not here, so for them only spans in
+quotation marks are counted). Peak memory at the end, as every benchmark here.
 """
 
 from __future__ import annotations
@@ -45,16 +47,38 @@ def public_sets(qa: Path) -> dict[str, dict]:
     return out
 
 
+def gold_quotes(kb, question: str, gold_ids: set[str]) -> list[str]:
+    """Verbatim quotes: maximal spans of 4+ words of the question found in one of the task's own gold
+    documents, with at least one word that is not the realizer's own grammar ("is associated with a")."""
+    from synth.pipelines.deepsearch import tokens as tk
+    from synth.pipelines.deepsearch import verify as vf
+
+    grammar, rows = vf._grammar_stems(), [kb.row(d) for d in gold_ids]
+    words = [w.strip(",.;:?!()\"“”") for w in question.split()]
+    found, i = [], 0
+    while i + vf.MIN_SPAN <= len(words):
+        j = i + vf.MIN_SPAN
+        while j <= len(words) and any(kb.phrases.contains(r, " ".join(words[i:j])) for r in rows):
+            j += 1
+        span = " ".join(words[i:j - 1])
+        if j - 1 - i >= vf.MIN_SPAN and tk.content_stems(span) - grammar:
+            found.append(span)
+            i = j - 1
+        else:
+            i += 1
+    return found
+
+
 def ours(run: Path, corpus: Path, k: int) -> tuple[dict, list[dict]]:
-    from synth.dataset import read_records
-    from synth.env.leak import LeakGuard
     from synth.pipelines.deepsearch import verify as vf
     from synth.pipelines.deepsearch.kb import KB
-    from synth.pipelines.deepsearch.task import hidden_intermediates
     from synth.pipelines.deepsearch.verbalize import PLACEHOLDER
 
+    from synth.dataset import read_records
+    from synth.env.leak import LeakGuard
+
     kb, tasks = KB(corpus), list(read_records([run]))
-    shortcut, ops, relations, spans = Counter(), Counter(), Counter(), []
+    shortcut, ops, relations, spans, quotes = Counter(), Counter(), Counter(), [], []
     leaks = placeholders = guard_tasks = 0
     for t in tasks:
         q, formal = t["question"], t["formal"]
@@ -66,6 +90,7 @@ def ours(run: Path, corpus: Path, k: int) -> tuple[dict, list[dict]]:
         for kind in vf.check_shortcut(kb, q, t["answer_doc_id"], k, hidden)["kinds"]:
             shortcut[kind] += 1
         spans.append(len(vf.shared_spans(kb, q)))
+        quotes.append(len(gold_quotes(kb, q, {f["doc_id"] for f in t["facts"]})))
         guard = LeakGuard(q)
         guard_tasks += any(guard.leaks(kb.by_id(f["doc_id"]).text) for f in t["facts"])
         ops.update({o["op"] for o in t["operators"]})
@@ -75,6 +100,7 @@ def ours(run: Path, corpus: Path, k: int) -> tuple[dict, list[dict]]:
              "constraints/q": round(mean(len(t["formal"]["constraints"]) for t in tasks), 1),
              "variables/q": round(mean(len(t["formal"]["variables"]) for t in tasks), 1),
              "depth/q": round(mean(t["depth"] for t in tasks), 2),
+             "verbatim quote spans/q": round(mean(quotes), 2),
              "corpus-shared 4+ word spans/q": round(mean(spans), 2)}
     checks = {"tasks": n, "placeholders": placeholders, "token_leaks": leaks,
               "shortcut_rate": {k2: round(v / n, 4) for k2, v in shortcut.items()},

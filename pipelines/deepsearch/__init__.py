@@ -2,12 +2,17 @@
 
     seeds.py      seed (answer) plan: --since window, rarity band, specificity heuristic, category balance
     kb.py         the corpus (synth.env.Corpus) as a knowledge graph: names/aliases, degrees, sentences
-    facts.py      grounded facts: an Edge per link occurrence (verbatim sentence + cue), a Description of an
-                  entity from its own entry
+    links.py      link disambiguation: a confidence per link occurrence (case, see-also, category, context,
+                  senses), calibrated on tests/deepsearch/data/link_labels.jsonl; the KB keeps trusted links
+    facts.py      grounded facts: an Edge per link occurrence (its verbatim sentence), the opening sentences
+    relations.py  typed relations (kind_of, created_by, based_on, ... or related) and attributes (year, name)
+    abstract.py   abstract descriptions: the defining noun phrase with rare/proper/hidden words elided
     walk.py       grounded walk with back-off (trees), chords and diamonds (cycles), depth >= min hops
-    operators.py  rule obfuscation (elide, period, partial) on quotes; every application is logged
-    formal.py     the formal question (variables, constants, constraints, target) + structure rules
-    verbalize.py  template questions (templates.txt, types.txt) for --teacher none
+    operators.py  Masked quotes (used by facts.describe); the operators now live in formal.py / abstract.py
+    formal.py     the formal question (variables, constants, constraints, target) + structure rules; the
+                  period and partial operators
+    verbalize.py  the realizer for --teacher none: a small grammar, typed verbs, no placeholders (types.txt)
+    tokens.py     the token-level leak check (stems of name words; generic type nouns listed)
     phrases.py    exact phrase lookup over all articles (complete candidate sets for descriptions)
     solve.py      exact constraint solving: domains, arc consistency, backtracking over cycles
     verify.py     the gauntlet: support, no_leak, uniqueness (+ certificate), BM25 shortcut
@@ -28,12 +33,13 @@ is also counted in the kept task's `attempts` and in the manifest's `failed_cand
     bad_structure       the formal question breaks a structure rule
     no_support          a quote is not verbatim at its span, a link is not at its anchor, or the answer is
                         not the answer document's title
-    answer_leak         a name of the answer (title, alias, abbreviation) appears in the question
-    entity_leak         a name of an intermediate entity appears in the question
+    answer_leak         a content word of an answer name (title, alias, abbreviation) appears, stemmed, in the question
+    entity_leak         a content word of an intermediate entity's title appears, stemmed, in the question
     not_unique          more than one document satisfies every constraint (even after the branch repair)
     unsatisfiable       the truth does not satisfy its own constraints (a predicate/quote mismatch)
-    shortcut            BM25 with the whole question ranks the answer in the top k, or a cue alone finds
-                        its entity (even after the FUZZ repair)
+    shortcut            BM25 with the whole question or with one clause ranks the answer (or a hidden
+                        intermediate that is not a leaf) in the top k, or a 4+ word span of the question
+                        is an exact phrase of that document alone (even after the FUZZ repair)
     generic_seed        (teacher) the specificity filter judged the seed generic
     solved_closed_book  (teacher) a closed-book answer was right
     teacher_*           (teacher) a call failed for good (see synth/teachers/errors.py)

@@ -26,18 +26,17 @@ RARE_SHARE = 1 / 4000  # a word in fewer than this share of entries finds its en
 MIN_WORDS = 2          # content words an abstract description must keep
 MAX_MODIFIERS = 1      # modifier phrases kept after the head (longer reads as a quote)
 _BOUNDARY = re.compile(r"[,;:(\[\"“]|\s(?:which|that|who|whose|where|when|i\.e\.|e\.g\.|and is|but)\s|\.\s|\.$")
-_PREPS = frozenset("by at in on for from with of to into under using via between over about as".split())
-_DETERMINERS = frozenset("a an the".split())
-_DANGLING = frozenset("no any its their his her this these those such both either than very also more most as".split())
-_VERBS = frozenset("is are was were has have had does do can could will would shall should may might must refers means "
-                   "other same following above previous latter former".split())  # verbs, or anaphora: a clause, not a name
+_PREPS = frozenset(["by", "at", "in", "on", "for", "from", "with", "of", "to", "into", "under", "using", "via", "between", "over", "about", "as"])
+_DETERMINERS = frozenset(["a", "an", "the"])
+_DANGLING = frozenset(["no", "any", "its", "their", "his", "her", "this", "these", "those", "such", "both", "either", "than", "very", "also", "more", "most", "as", "best", "well", "now", "still", "first", "widely"])
+_RELATIVES = frozenset(["which", "that", "who", "whom", "whose", "where", "when"])
+MAX_MODIFIER_WORDS = 6  # a longer modifier phrase is a quote, and shares 13-grams with its entry (leak guard)
+_VERBS = frozenset(["is", "are", "was", "were", "has", "have", "had", "does", "do", "can", "could", "will", "would", "shall", "should", "may", "might", "must", "refers", "means", "other", "same", "following", "above", "previous", "latter", "former"])  # verbs, or anaphora: a clause, not a name
 HEAD_WORDS = 2         # content words of the head noun phrase shown (the head noun and one modifier)
 MAX_HEAD = 5           # a longer head without a preposition is a clause ("The parser derives ..."), not a name
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-+#]*")
-_PARTICIPLES = frozenset("""written built made known used run seen done given taken found held kept containing consisting
-using allowing providing including having representing running supporting describing implementing combining
-producing requiring giving""".split())
-_COORDINATORS = frozenset("and or nor but".split())
+_PARTICIPLES = frozenset(["written", "built", "made", "known", "used", "run", "seen", "done", "given", "taken", "found", "held", "kept", "containing", "consisting", "using", "allowing", "providing", "including", "having", "representing", "running", "supporting", "describing", "implementing", "combining", "producing", "requiring", "giving"])
+_COORDINATORS = frozenset(["and", "or", "nor", "but"])
 
 
 @dataclass
@@ -71,7 +70,8 @@ def _dangles(word: str) -> bool:
 
 
 def _participle(low: str) -> bool:
-    return low in _PARTICIPLES or (len(low) > 4 and low.endswith("ed"))
+    # "object-oriented", "stack-based" are adjectives inside the noun phrase, not participles starting a phrase
+    return low in _PARTICIPLES or (len(low) > 4 and low.endswith("ed") and "-" not in low)
 
 
 def _rare(kb, word: str) -> bool:
@@ -139,7 +139,8 @@ def _modifiers(kb, segs: list[list[str]], hidden: set[str], elided: list[str], l
     """Modifier phrases kept whole (none with a rare, proper or hidden word, or a year), up to `limit`."""
     kept: list[list[str]] = []
     for seg in segs:
-        if len(kept) >= limit or any(_bad(kb, w, False, hidden) for w in seg):
+        if len(kept) >= limit or len(seg) > MAX_MODIFIER_WORDS or any(
+                _bad(kb, w, False, hidden) or w.lower() in _RELATIVES for w in seg):
             elided.append(" ".join(seg))
         else:
             kept.append(list(seg))

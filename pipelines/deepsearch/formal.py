@@ -24,8 +24,8 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from synth.pipelines.deepsearch import operators as ops
-from synth.pipelines.deepsearch import text as tx
 from synth.pipelines.deepsearch import relations as rel
+from synth.pipelines.deepsearch import text as tx
 from synth.pipelines.deepsearch.facts import Description
 from synth.pipelines.deepsearch.walk import Walk
 

@@ -34,7 +34,7 @@ _SENSES = re.compile(r"(?:^|\n\s*\n)\s*2\.\s")
 def _case_penalty(anchor: str, names: tuple[str, ...], sentence_start: bool) -> float:
     """How badly the anchor's spelling fits the closest name of the target (0 = as written)."""
     a = anchor.strip()
-    forms = {a, a[:-1] if a.endswith("s") else a, a[:-2] if a.endswith("es") else a}
+    forms = {a, a.removesuffix("s"), a.removesuffix("es")}
     if forms & set(names) or sentence_start and {f[:1].lower() + f[1:] for f in forms} & set(names):
         return 0.0
     same = [n for n in names if n.lower() in {f.lower() for f in forms}]

@@ -24,15 +24,19 @@ _PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(p + r"(?
     ("successor_of", r"\b(?:successor (?:to|of)|replaces|replaced|supersedes|superseded|follow-on to|follow-up to)"),
     ("predecessor_of", r"\b(?:predecessor (?:to|of)|replaced by|superseded by|forerunner of|precursor (?:to|of))"),
     ("developed_at", r"\b(?:developed|designed|written|created|invented|implemented|built|produced|made|released) at"),
-    ("created_by", r"\b(?:developed|designed|written|created|invented|implemented|built|produced|devised|"
-                   r"proposed|introduced|founded|coined|defined|published|released|made) by"),
-    ("based_on", r"\b(?:based on|derived from|descendant of|descended from|dialect of|variant of|extension (?:of|to)|"
-                 r"subset of|superset of|derivative of|inspired by|influenced by|modelled on|modeled on|"
-                 r"clone of|version of|port of)"),
-    ("part_of", r"\b(?:part of|component of|member of|module of|feature of|included (?:in|with)|"
-                r"distributed with|supplied with|bundled with)"),
+    ("created_by", (r"\b(?:developed|designed|written|created|invented|implemented|built|produced|devised|"
+                    r"proposed|introduced|founded|coined|defined|published|released|made) by")),
+    ("based_on", (r"\b(?:based on|derived from|descendant of|descended from|dialect of|variant of|extension (?:of|to)|"
+                  r"subset of|superset of|derivative of|inspired by|influenced by|modelled on|modeled on|"
+                  r"clone of|version of|port of|implementation of|successor language to)")),
+    ("part_of", (r"\b(?:part of|component of|member of|module of|feature of|included (?:in|with)|"
+                 r"distributed with|supplied with|bundled with)")),
     ("written_in", r"\b(?:written in|implemented in|programmed in|coded in)"),
     ("runs_on", r"\b(?:runs? on|running on|runs? under|ported to|available (?:on|for)|implemented on)"),
+    ("similar_to", r"\b(?:like|similar to|resembling|resembles|compare|cf\.|contrast with|contrast)"),
+    ("used_in", r"\b(?:used in|used by|found in|used on|common in|popular in|employed in)"),
+    ("made_for", r"\b(?:(?<!known )(?<!famous )(?<!noted )(?<!responsible )(?<!and )(?<!or )for|designed for|intended for|aimed at|targeted at|written for|developed for)"),
+    ("runs_on", r"\b(?:on|under)"),
     ("kind_of", r"(?:^(?:\d+\.\s*)?(?:\([^()]*\)\s*)?(?:an?|any)|\b(?:type|kind|form|sort|class|family|style) of)"),
     ("uses", r"\b(?:uses|using|use of|employs|employing|relies on)"),
     ("created_by", r"\bby"),
@@ -50,6 +54,9 @@ VERBS: dict[str, tuple[str, ...]] = {
     "written_in": ("is written in", "was implemented in"),
     "runs_on": ("runs on", "was made for"),
     "kind_of": ("is a kind of", "is a type of"),
+    "similar_to": ("is similar to", "resembles"),
+    "used_in": ("is used in", "appears in"),
+    "made_for": ("was made for", "is meant for"),
     "uses": ("uses", "makes use of"),
     "comes_from": ("comes from", "originated with"),
     RELATED: ("is associated with", "is connected with", "has to do with"),

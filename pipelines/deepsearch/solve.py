@@ -13,7 +13,6 @@ task is kept only if exactly one survives; each eliminated candidate names the c
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, field
 
 from synth.pipelines.deepsearch import relations as rel

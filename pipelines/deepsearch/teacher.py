@@ -22,9 +22,15 @@ from synth.pipelines.deepsearch import llm
 from synth.pipelines.deepsearch import operators as ops
 from synth.pipelines.deepsearch import verify as vf
 from synth.pipelines.deepsearch.dial import apply_edit, edit_order, tier_of
-from synth.pipelines.deepsearch.task import Candidate, Failure, GenConfig, TaskBuilder, rng_for
 from synth.pipelines.deepsearch.relations import VERBS
-from synth.pipelines.deepsearch.task import hidden_intermediates
+from synth.pipelines.deepsearch.task import (
+    Candidate,
+    Failure,
+    GenConfig,
+    TaskBuilder,
+    hidden_intermediates,
+    rng_for,
+)
 from synth.pipelines.deepsearch.verbalize import type_noun
 from synth.pipelines.trajectories.solver import (
     TrajectorySolver,  # issue 6's harness (harness.Harness protocol)

@@ -157,4 +157,6 @@ def article(noun: str) -> str:
         return "a"
     if noun.strip()[:2].isupper() and first in "AEFHILMNORSX":
         return "an"
+    if re.match(r"(?:uni|use|usu|usa|uti|ubi|eu|one\b|once)", noun.strip().lower()):
+        return "a"  # "a unit", "a user", "a one-pass": the sound, not the letter
     return "an" if first.lower() in "aeiou" else "a"

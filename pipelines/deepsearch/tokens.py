@@ -16,14 +16,7 @@ from synth.pipelines.deepsearch import text as tx
 
 # Generic type nouns: saying "a language" or "a protocol" names a kind, not an entity. Every noun the
 # realizer uses for a type (types.txt) is generic; a title word outside this list never shows.
-GENERIC = frozenset("""
-language languages system systems machine machines program programs programming computer computers
-protocol protocols term terms tool tools standard standards company companies processor processors
-person people algorithm algorithms application applications unit units format formats file files
-network networking software hardware data database operating storage graphics web character characters
-architecture messaging security text theory logic game games electronics mathematical communications
-organisation organization chat abbreviation jargon humorous document entity thing concept code
-""".split())
+GENERIC = frozenset(["language", "languages", "system", "systems", "machine", "machines", "program", "programs", "programming", "computer", "computers", "protocol", "protocols", "term", "terms", "tool", "tools", "standard", "standards", "company", "companies", "processor", "processors", "person", "people", "algorithm", "algorithms", "application", "applications", "unit", "units", "format", "formats", "file", "files", "network", "networking", "software", "hardware", "data", "database", "operating", "storage", "graphics", "web", "character", "characters", "architecture", "messaging", "security", "text", "theory", "logic", "game", "games", "electronics", "mathematical", "communications", "organisation", "organization", "chat", "abbreviation", "jargon", "humorous", "document", "entity", "thing", "concept", "code"])
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9+#]*")
 
 

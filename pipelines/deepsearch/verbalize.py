@@ -70,7 +70,7 @@ class Realizer:
     def rel(self, c: Constraint) -> str:
         verb = self.rng.choice(VERBS.get(c.value or RELATED, VERBS[RELATED]))
         np = self.np(c.object)
-        if verb.endswith(" of") and re.match(r"(?:a|an|that same) ", np) and not np.startswith("that"):
+        if verb.startswith("is a ") and verb.endswith(" of") and re.match(r"(?:a|an) ", np):
             np = np.split(" ", 1)[1]  # "a kind of a language" -> "a kind of language"
         return f"{verb} {np}"
 

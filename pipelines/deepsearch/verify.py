@@ -3,8 +3,8 @@ first failure decides the task's reject reason (`FAILURE_REASON`).
 
     support      every quote is verbatim at its span; link facts are real links at their anchor;
                  the answer is the answer document's title
-    no_leak      no name of the answer (title, aliases, abbreviation) and no name of an intermediate
-                 entity appears in the question
+    no_leak      no content word (stemmed) of a name of the answer (title, aliases, abbreviation) or of
+                 an intermediate entity's title appears in the question (tokens.py)
     uniqueness   exact constraint solving over the corpus (solve.py) with the certificate: the target's
                  most selective constraint, every candidate it admits, the constraint each one fails
     shortcut     (a) BM25 on the whole question, (b) on each clause, (c) exact phrases shared with the corpus
@@ -159,11 +159,7 @@ def dropped_constraints(formal: Formal, question: str) -> list[str]:
     missing = []
     for c in formal.constraints:
         const = formal.constants.get(c.constant) if c.constant else None
-        if c.kind == "description" and not all(tk.stem(w) in shown for w in const.words):
-            missing.append(c.id)
-        elif c.kind == "partial" and f"“{const.letters}”" not in question and f'"{const.letters}"' not in question:
-            missing.append(c.id)
-        elif c.kind == "period" and str(const.years[0] - const.years[0] % 10) not in question:
+        if c.kind == "description" and not all(tk.stem(w) in shown for w in const.words) or c.kind == "partial" and f"“{const.letters}”" not in question and f'"{const.letters}"' not in question or c.kind == "period" and str(const.years[0] - const.years[0] % 10) not in question:
             missing.append(c.id)
     return missing
 

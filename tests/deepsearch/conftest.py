@@ -13,6 +13,16 @@ FOLDOC_STARTS = ("Python", "Lisp", "Pascal", "Unix", "Ethernet", "Smalltalk", "P
                  "SQL", "Emacs", "X Window System")
 
 
+def need_foldoc() -> None:
+    from synth.env.sources.foldoc import find_foldoc
+    from synth.errors import UserError
+
+    try:
+        find_foldoc()
+    except UserError as exc:
+        pytest.skip(str(exc))
+
+
 @pytest.fixture(scope="session")
 def mini_corpus(tmp_path_factory) -> Path:
     return build(mini_rows(), tmp_path_factory.mktemp("ds") / "mini")
@@ -28,11 +38,17 @@ def mini_kb(mini_corpus):
 @pytest.fixture(scope="session")
 def foldoc_corpus(tmp_path_factory) -> Path:
     """~900 real FOLDOC entries around a few well-linked seeds (needs the Debian package dict-foldoc)."""
-    from synth.env.sources.foldoc import find_foldoc
-    from synth.errors import UserError
-
-    try:
-        find_foldoc()
-    except UserError as exc:
-        pytest.skip(str(exc))
+    need_foldoc()
     return build(foldoc_subset_rows(FOLDOC_STARTS, 900), tmp_path_factory.mktemp("ds") / "foldoc")
+
+
+@pytest.fixture(scope="session")
+def foldoc_full(tmp_path_factory) -> Path:
+    """The whole FOLDOC corpus, BM25 only (needs dict-foldoc; ~15 s to build)."""
+    from tests.core.helpers import synth
+
+    need_foldoc()
+    out = tmp_path_factory.mktemp("foldoc") / "corpus"
+    res = synth("corpus", "build", "foldoc", "--out", str(out), "--no-dense", "--json", timeout=900)
+    assert res.returncode == 0, res.stderr
+    return out

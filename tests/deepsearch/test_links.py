@@ -18,20 +18,10 @@ LABELS = Path(__file__).parent / "data" / "link_labels.jsonl"
 
 
 @pytest.fixture(scope="module")
-def foldoc_kb(tmp_path_factory):
-    from synth.env.sources.foldoc import find_foldoc
-    from synth.errors import UserError
-
-    try:
-        find_foldoc()
-    except UserError as exc:
-        pytest.skip(str(exc))
-    from synth.env.build import BuildConfig, build_corpus
+def foldoc_kb(foldoc_full):
     from synth.pipelines.deepsearch.kb import KB
 
-    out = tmp_path_factory.mktemp("foldoc") / "corpus"
-    build_corpus("foldoc", out, BuildConfig(dense=False, show_progress=False))
-    return KB(out)
+    return KB(foldoc_full)
 
 
 def _link(kb, src: str, start: int, dst: str):

@@ -4,10 +4,9 @@ mini dictionary: [[wikilinks]], [[Category:...]] tags, revision timestamps)."""
 from __future__ import annotations
 
 import json
-
-import pytest
 import re
 
+import pytest
 from synth.pipelines.deepsearch.verbalize import PLACEHOLDER
 
 from synth.dataset import read_records

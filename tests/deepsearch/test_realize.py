@@ -11,6 +11,7 @@ from synth.pipelines.deepsearch.abstract import abstract
 from synth.pipelines.deepsearch.formal import build_formal, structure_errors
 from synth.pipelines.deepsearch.verbalize import PLACEHOLDER, verbalize
 from synth.pipelines.deepsearch.walk import Walk
+
 from tests.deepsearch.test_solve_verify import edge
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 
 from synth.pipelines.deepsearch import text as tx
-from synth.pipelines.deepsearch.abstract import Abstract
 from synth.pipelines.deepsearch import verify as vf
+from synth.pipelines.deepsearch.abstract import Abstract
 from synth.pipelines.deepsearch.facts import describe, edges_from
 from synth.pipelines.deepsearch.formal import Constraint, Formal, build_formal, structure_errors
 from synth.pipelines.deepsearch.seeds import SeedPolicy, plan_seeds

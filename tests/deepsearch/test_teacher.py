@@ -7,11 +7,10 @@ knows the right answer and every verdict below is decided by the script.
 from __future__ import annotations
 
 import json
-
-from synth.pipelines.deepsearch.verbalize import PLACEHOLDER
 import threading
 
 import polars as pl
+from synth.pipelines.deepsearch.verbalize import PLACEHOLDER
 
 from synth.dataset import read_records
 from tests.core.helpers import synth
@@ -22,7 +21,7 @@ CLEAN_PREFIX = "Tell me: "
 
 def rewrite_of(prompt: str) -> str:
     """A faithful rewrite: the template question from the prompt, reworded at the front."""
-    template = prompt.split("hidden entities):\n", 1)[1].split("\n\nConstraints", 1)[0]
+    template = prompt.split("make it read better):\n", 1)[1].split("\n\nConstraints", 1)[0]
     return CLEAN_PREFIX + template.split(" ", 1)[1]
 
 
