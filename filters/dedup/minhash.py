@@ -23,17 +23,51 @@ from synth.filters.text import SimpleWordTokenizer
 INDEX_FILE_BASE = 100_000  # file ids of linked index runs (current tasks are 0..99_999)
 
 
+# Defaults from the precision/recall curve of bench/dedup_quality.py (docs/benchmarks.md, issue 23): 3-word
+# shingles at Jaccard 0.5 caught 0.9+ of word drops, truncations, reorders, affixes and re-casings with no
+# boilerplate-sharing negative flagged; 5-grams lose most single-word edits (every drop breaks 5 shingles).
+DEFAULT_NGRAMS = 3
+DEFAULT_THRESHOLD = 0.5
+HASH_BUDGET = 96  # hashes per record: signature time grows with it; 96 puts the S-curve's knee within ~0.05 of J
+
+
 @dataclass(frozen=True)
 class MinhashOptions:
-    n_grams: int = 5
-    buckets: int = 14
-    hashes: int = 8
+    n_grams: int = DEFAULT_NGRAMS
+    buckets: int = 19   # = lsh_shape(DEFAULT_THRESHOLD)
+    hashes: int = 5
     seed: int = 1
+
+    @classmethod
+    def for_threshold(cls, threshold: float, n_grams: int = DEFAULT_NGRAMS, buckets: int = 0, hashes: int = 0):
+        """Options whose LSH bands split at Jaccard `threshold`; explicit bands / hashes per band win."""
+        derived = lsh_shape(threshold)
+        return cls(n_grams, buckets or derived[0], hashes or derived[1])
 
     def config(self) -> MinhashConfig:
         # Numbers stay: "won in 1998" and "won in 2002" are different questions.
         return MinhashConfig(n_grams=self.n_grams, num_buckets=self.buckets, hashes_per_bucket=self.hashes,
                              seed=self.seed, norm_config=TextNormConfig(norm_numbers=False))
+
+
+def lsh_shape(threshold: float, budget: int = HASH_BUDGET) -> tuple[int, int]:
+    """(bands, hashes per band) whose LSH S-curve P(s) = 1 - (1 - s^r)^b best splits at Jaccard `threshold`:
+    the least false-positive plus false-negative area (datasketch's rule) with at most `budget` hashes."""
+    s = np.linspace(0.0, 1.0, 1001)
+    below = s < threshold
+    best, shape = np.inf, (1, 1)
+    for rows in range(1, budget + 1):
+        bands = budget // rows
+        p = 1.0 - (1.0 - s**rows) ** bands
+        error = np.trapezoid(np.where(below, p, 0.0), s) + np.trapezoid(np.where(below, 0.0, 1.0 - p), s)
+        if error < best - 1e-12:
+            best, shape = error, (bands, rows)
+    return shape
+
+
+def collision_probability(jaccard, bands: int, rows: int):
+    """Chance that two records of this Jaccard similarity share at least one LSH band."""
+    return 1.0 - (1.0 - np.asarray(jaccard, dtype=float) ** rows) ** bands
 
 
 class MinhashSignature(MinhashDedupSignature):
