@@ -43,7 +43,8 @@ def _front(params: dict, kind: str, names: list[str], decontam: list[str]) -> li
 
         benchmarks.load(decontam)  # bad or undecryptable files fail here, in the driver
         steps.append(DecontamStep(decontam, kind, params["decontam_ngram"], params["decontam_embedding"],
-                                  params["decontam_threshold"], params["embedding_model"], params["batch_size"]))
+                                  params["decontam_threshold"], params["embedding_model"], params["batch_size"],
+                                  params["decontam_window"]))
     return steps
 
 

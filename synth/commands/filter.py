@@ -97,6 +97,7 @@ def register(app: typer.Typer) -> None:
         max_per_answer: Annotated[int, Opt(min=0, rich_help_panel=DEDUP, help="trajectory: keep at most N records per answer entity (0: no cap).")] = 0,
         decontam_ngram: Annotated[int, Opt(min=4, rich_help_panel=DECONTAM, help="decontam: n-gram length.")] = 13,
         decontam_threshold: Annotated[float, Opt(min=0.0, max=1.0, rich_help_panel=DECONTAM, help="decontam: embedding cosine threshold.")] = 0.9,
+        decontam_window: Annotated[int, Opt(min=0, rich_help_panel=DECONTAM, help="decontam: also embed windows of up to N sentences of each record (0: whole records only).")] = 3,
         decontam_embedding: Annotated[bool, Opt("--decontam-embedding/--no-decontam-embedding", rich_help_panel=SWITCHES, show_default=False, help="decontam: also compare embeddings (default: on).")] = True,
         embedding_model: Annotated[str | None, Opt(help="Local sentence-transformers dir (default: bundled all-MiniLM-L6-v2).")] = None,
         batch_size: Annotated[int, Opt(min=1, help="Records per embedding call (sorted by length inside it).")] = 1024,
