@@ -309,7 +309,7 @@ def print_curve(rows: list[dict]) -> None:
         by = " | ".join(f"{r[f'recall_{k}']:.2f}" for k in LEXICAL_EDITS)
         print(f"| {r['n']} | {r['threshold']:.2f} | {r['bands']} x {r['rows']} | {r['precision']:.3f} | "
               f"{r['recall_lexical']:.3f} | {by} | {r['negatives_flagged']:.3f} | {r['swap_flagged']:.2f} | "
-              f"{r['precision_with_swap']:.3f} |")
+              f"{r.get('precision_with_swap', r['precision']):.3f} |")
 
 
 def print_results(results: dict) -> None:
@@ -319,7 +319,7 @@ def print_results(results: dict) -> None:
     for method, r in results.items():
         by = " | ".join(f"{r['recall_by_edit'].get(k, float('nan')):.2f}" for k in EDITS)
         neg = " | ".join(f"{r.get('flagged_negatives', {}).get(k, float('nan')):.2f}" for k in NEGATIVES)
-        print(f"| {method} | {r['precision']:.3f} | {r['precision_with_swap']:.3f} | {r['recall']:.3f} | {r.get('recall_lexical', float('nan')):.3f} | "
+        print(f"| {method} | {r['precision']:.3f} | {r.get('precision_with_swap', r['precision']):.3f} | {r['recall']:.3f} | {r.get('recall_lexical', float('nan')):.3f} | "
               f"{r['false_positives']} | {by} | {neg} |")
 
 

@@ -106,3 +106,46 @@ def test_torch_blockwise_search_matches_faiss_flat():
     assert (ids[:, 0] == np.arange(200)).all()
     assert (ids == ref_ids).mean() > 0.97  # float16 ties may swap near-equal neighbours
     assert np.abs(sims - ref_sims).max() < 2e-3
+
+
+def test_verify_pairs_drops_band_matches_whose_signatures_disagree(tmp_path):
+    """Two ranks' whole signatures; candidate pairs: a true near-duplicate (most hashes equal), a chance
+    band match (one band equal), and a match with an index run (kept: no whole signature to check)."""
+    import numpy as np
+    from synth.filters.dedup.minhash import FULL_SIGNATURES, INDEX_FILE_BASE, VerifyPairs
+
+    options = MinhashOptions.for_threshold(0.5)
+    width = options.buckets * options.hashes
+    rng = np.random.default_rng(0)
+    sigs = [rng.integers(0, 2**32, size=(3, width), dtype=np.uint32) for _ in range(2)]
+    sigs[1][0] = sigs[0][2]
+    sigs[1][0][: width // 4] += 1                     # 75% of hashes agree: a near-duplicate
+    sigs[1][1][: options.hashes] = sigs[0][1][: options.hashes]  # one band agrees: chance
+    (tmp_path / FULL_SIGNATURES).mkdir()
+    for rank, sig in enumerate(sigs):
+        sig.tofile(tmp_path / FULL_SIGNATURES / f"{rank:05d}.sig")
+    dups = tmp_path / "dups"
+    dups.mkdir()
+    pairs = np.array([[0, 2, 1, 0], [0, 1, 1, 1], [INDEX_FILE_BASE, 4, 1, 2]], dtype="<u4")
+    pairs.tofile(dups / "00003_00.dups")
+    list(VerifyPairs(str(tmp_path), str(dups), options).run(rank=3))
+    kept = np.fromfile(dups / "00003_00.dups", dtype="<u4").reshape(-1, 4)
+    assert kept.tolist() == [[0, 2, 1, 0], [INDEX_FILE_BASE, 4, 1, 2]]
+
+
+@pytest.mark.slow  # four dedup stages through datatrove
+def test_shared_boilerplate_does_not_chain_distinct_records_into_one_cluster(tmp_path):
+    import random
+
+    rng = random.Random(0)
+    vocabulary = [f"word{i}" for i in range(3000)]
+    header = ("This entry is reproduced from the shared online glossary and is licensed to everyone under the "
+              "terms of the free documentation license of the project.")
+    footer = "Report errors through the website; every entry is reviewed by the community before it is published."
+    rows = [{"id": f"r{i}", "text": f"{header} {' '.join(rng.choices(vocabulary, k=40))} {footer}"} for i in range(60)]
+    rows.append({"id": "copy", "text": rows[0]["text"].upper()})
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    out = tmp_path / "out"
+    summary = run("filter", str(src), "--out", str(out), "--filters", "none", "--dedup", "minhash")
+    assert summary["counts"]["rejected_by_reason"] == {"duplicate_minhash": 1}
+    assert "copy" not in kept_ids(out) or "r0" not in kept_ids(out)
