@@ -6,9 +6,10 @@ Two tests, both naming the benchmark item matched (`FILE#ID`, never its text):
     13-grams found in 3 or more benchmark items are boilerplate ("answer the following question ...") and
     are ignored.
   * embedding similarity: cosine >= threshold between a question's MiniLM embedding and the record's, or
-    any window of 1..`window` consecutive sentences of it (issue 23: a paraphrased question inside a
-    150-word record is diluted to cosine ~0.5 when the whole record is compared; its own sentence is not).
-    The reject names the item and the window (sentence and word span, and its first words: record text).
+    any window of 1..`window` consecutive sentences of it (issue 23: compared whole, none of 29 paraphrased
+    questions inside 100-300-word records was caught; by window, 15 were: bench/decontam_windows.py).
+    The reject names the item, the window's sentence span and its first words (record text, never the
+    benchmark's).
 """
 
 from __future__ import annotations

@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
         semantic_threshold: Annotated[float, Opt(min=0.0, max=1.0, rich_help_panel=DEDUP, help="semantic: cosine at or above which records are duplicates.")] = 0.9,
         neighbors: Annotated[int, Opt(min=1, rich_help_panel=DEDUP, help="semantic: nearest neighbours examined per record.")] = 16,
         ann: Annotated[str, Opt(rich_help_panel=DEDUP, help="semantic: FAISS index auto | flat | ivf | hnsw.")] = "auto",
-        minhash_threshold: Annotated[float, Opt(min=0.05, max=0.99, rich_help_panel=DEDUP, help="minhash: word 3-gram Jaccard at which records are duplicates.")] = 0.5,
+        minhash_threshold: Annotated[float, Opt(min=0.05, max=0.99, rich_help_panel=DEDUP, help="minhash: Jaccard of the word n-gram sets at which records are duplicates.")] = 0.5,
         minhash_ngrams: Annotated[int, Opt(min=1, rich_help_panel=DEDUP, help="minhash: words per shingle.")] = 3,
         minhash_buckets: Annotated[int, Opt(min=0, rich_help_panel=DEDUP, help="minhash: LSH bands (0: from --minhash-threshold).")] = 0,
         minhash_hashes: Annotated[int, Opt(min=0, rich_help_panel=DEDUP, help="minhash: hashes per band (0: from --minhash-threshold).")] = 0,
