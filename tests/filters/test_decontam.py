@@ -116,6 +116,7 @@ def test_sentence_windows_cover_runs_of_one_to_n_sentences():
     assert sentence_windows("Just one. And two.", 3) == []  # short records are compared whole
 
 
+@pytest.mark.slow  # two CLI runs that embed every sentence window
 def test_paraphrased_question_inside_a_long_record_is_found_by_its_window(bench, tmp_path):
     """A FRAMES-like paraphrase in the middle of ~150 words: whole-record cosine is far below the threshold;
     the sentence window is caught, and the reject names the item and the window."""
