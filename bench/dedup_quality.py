@@ -4,18 +4,22 @@ near-duplicate set built from real text (FOLDOC entries, Debian `dict-foldoc`).
     python bench/dedup_quality.py [--groups 100] [--seed 0]
 
 The set: FOLDOC entries of 40-150 words, each used in at most one pair.
-  positives  an entry and an edited copy; five edit types, `--groups` pairs each:
+  positives  an entry and an edited copy; seven edit types, `--groups` pairs each:
              format    case, punctuation and whitespace changed (what exact dedup is for)
-             rewrite   ~60 common words swapped for synonyms, 10% of other words dropped
+             drop      ~10% of the words dropped at random
              reorder   sentences shuffled
+             affix     a prefix and a suffix added (a source line, a short note; +~20% words)
              insert    a sentence of an unrelated entry inserted (+~25% words)
              truncate  the last 30% of words cut
+             rewrite   ~60 common words swapped for synonyms, 10% of other words dropped (a paraphrase:
+                       lexical methods are not expected to catch it; it counts in "all edits" only)
   negatives  `--groups` pairs of each kind of hard negative:
              linked    an entry and the entry it cross-references
              lexical   an entry and its nearest other entry by word overlap (TF-IDF cosine)
              swap      a sentence of an entry that names the entry's title, and the same sentence with that
                        title replaced by another entry's title (one template, two subjects: what templated
                        synthetic questions look like)
+             boilerplate two different entries wrapped in the same ~35-word header and footer
 Every record goes through the real command (`synth filter --dedup METHOD`, one run per method). A removal
 that names its labelled twin is a true positive; any other removal is a false positive (a negative pair,
 or a match across pairs). Trajectory dedup is measured on trajectories built from real multi-hop QA
@@ -36,6 +40,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -97,7 +103,20 @@ def edit(kind: str, text: str, other: str, rng: random.Random) -> str:
         return " ".join(words[:at] + extra + words[at:])
     if kind == "truncate":
         return " ".join(words[: max(1, int(len(words) * 0.7))])
+    if kind == "drop":
+        return " ".join(w for w in words if rng.random() >= 0.10)
+    if kind == "affix":
+        return f"{rng.choice(PREFIXES)} {text} {rng.choice(SUFFIXES)}"
     raise ValueError(kind)
+
+
+PREFIXES = ("From the glossary:", "Definition (computing):", "Source: FOLDOC entry.", "Quick reference --",
+            "Term of the day:")
+SUFFIXES = ("See also the related entries.", "(Last updated 2024-03-01.)", "Retrieved from the online dictionary.",
+            "Please cite the original source.", "[edit]")
+HEADER = ("This entry is reproduced from the Free On-line Dictionary of Computing, edited by Denis Howe, "
+          "and is shared under the terms of the GNU Free Documentation License.")
+FOOTER = "Report errors and suggest improvements through the dictionary's website; all entries are community reviewed."
 
 
 def nearest_lexical(docs: list[dict], pool: range) -> dict[int, int]:
@@ -111,8 +130,9 @@ def nearest_lexical(docs: list[dict], pool: range) -> dict[int, int]:
     return {i: int(sims[row].argmax()) for row, i in enumerate(pool)}
 
 
-EDITS = ("format", "rewrite", "reorder", "insert", "truncate")
-NEGATIVES = ("linked", "lexical", "swap")
+LEXICAL_EDITS = ("format", "drop", "reorder", "affix", "insert", "truncate")
+EDITS = (*LEXICAL_EDITS, "rewrite")
+NEGATIVES = ("linked", "lexical", "swap", "boilerplate")
 
 
 def build_set(groups: int, seed: int) -> tuple[list[dict], list[tuple[str, str, str]]]:
@@ -139,9 +159,9 @@ def build_set(groups: int, seed: int) -> tuple[list[dict], list[tuple[str, str, 
             records.append({"id": f"{a}-{kind}", "text": variant})
             pairs.append((a, f"{a}-{kind}", kind))
     start = len(used) + 50
-    pool = range(start, min(len(docs), start + 12 * groups))
+    pool = range(start, min(len(docs), start + 16 * groups))
     lexical = nearest_lexical(docs, pool)
-    count = {"linked": 0, "lexical": 0, "swap": 0}
+    count = {k: 0 for k in NEGATIVES}
     for i in pool:
         if min(count.values()) >= groups:
             break
@@ -164,6 +184,12 @@ def build_set(groups: int, seed: int) -> tuple[list[dict], list[tuple[str, str, 
         elif count["lexical"] < groups and lexical[i] not in used:
             pairs.append((take(i), take(lexical[i]), "lexical"))
             count["lexical"] += 1
+        elif count["boilerplate"] < groups and i + 1 < len(docs) and i + 1 not in used:
+            used.update((i, i + 1))
+            for j in (i, i + 1):
+                records.append({"id": f"d{j}-b", "text": f"{HEADER} {docs[j]['text']} {FOOTER}"})
+            pairs.append((f"d{i}-b", f"d{i + 1}-b", "boilerplate"))
+            count["boilerplate"] += 1
     rng.shuffle(records)
     return records, pairs
 
@@ -202,15 +228,59 @@ def score(removed: dict[str, str], pairs) -> dict:
                 flagged[kind] += 1
     count = {k: sum(1 for p in pairs if p[2] == k) for k in EDITS + NEGATIVES}
     total_tp = sum(tp.values())
-    return {"precision": total_tp / max(1, total_tp + fp), "recall": total_tp / max(1, sum(count[k] for k in EDITS)),
+    lexical_tp = sum(tp[k] for k in LEXICAL_EDITS)
+    return {"precision": total_tp / max(1, total_tp + fp - flagged["swap"]),
+            "precision_with_swap": total_tp / max(1, total_tp + fp), "recall": total_tp / max(1, sum(count[k] for k in EDITS)),
+            "recall_lexical": lexical_tp / max(1, sum(count[k] for k in LEXICAL_EDITS)),
             "false_positives": fp, "recall_by_edit": {k: tp[k] / max(1, count[k]) for k in EDITS},
             "flagged_negatives": {k: flagged[k] / max(1, count[k]) for k in NEGATIVES}}
+
+
+def union(removed_by_method: list[dict[str, str]]) -> dict[str, str]:
+    """What a run with every method removes: a record counts once, under the first method that named a twin."""
+    found: dict[str, str] = {}
+    for removed in removed_by_method:
+        for rid, twin in removed.items():
+            found.setdefault(rid, twin)
+    return found
+
+
+def jaccards(pairs, texts: dict[str, str], n: int) -> np.ndarray:
+    """Jaccard similarity of each pair's word n-gram sets, shingled exactly as `synth filter` does."""
+    from synth.filters.dedup.minhash import MinhashOptions, MinhashSignature
+
+    signer = MinhashSignature("/nonexistent", MinhashOptions(n_grams=n))
+    sets = {rid: set(signer.get_shingles(text).ravel().tolist()) for rid, text in texts.items()}
+    return np.array([len(sets[a] & sets[b]) / max(1, len(sets[a] | sets[b])) for a, b, _ in pairs])
+
+
+def minhash_curve(records: list[dict], pairs) -> list[dict]:
+    """Pairwise precision/recall of MinHash on the labelled pairs, per shingle size n and threshold J: the
+    expected share caught under the LSH bands `--minhash-threshold J` picks (P(s) = 1 - (1 - s^r)^b), so
+    the curve is the one the command would follow, without a run per point."""
+    from synth.filters.dedup.minhash import collision_probability, lsh_shape
+
+    texts = {r["id"]: r["text"] for r in records}
+    lexical = np.array([k in LEXICAL_EDITS for _, _, k in pairs])
+    negative = np.array([k in NEGATIVES and k != "swap" for _, _, k in pairs])
+    swap = np.array([k == "swap" for _, _, k in pairs])
+    rows = []
+    for n in (2, 3, 4, 5):
+        sims = jaccards(pairs, texts, n)
+        for j in (0.3, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8):
+            bands, per = lsh_shape(j)
+            p = collision_probability(sims, bands, per)
+            tp, fp = p[lexical].sum(), p[negative].sum()
+            rows.append({"n": n, "threshold": j, "bands": bands, "rows": per, "recall_lexical": tp / lexical.sum(),
+                         "precision": tp / max(1e-9, tp + fp), "negatives_flagged": fp / negative.sum(),
+                         "precision_with_swap": tp / max(1e-9, tp + fp + p[swap].sum()), "swap_flagged": p[swap].mean(),
+                         **{f"recall_{k}": p[[x == k for _, _, x in pairs]].mean() for k in LEXICAL_EDITS}})
+    return rows
 
 
 def semantic_sweep(folder: Path, pairs) -> list[tuple[float, float, float, float]]:
     """Pairwise precision/recall of `cosine >= t` on the labelled pairs only, from the embeddings the
     semantic run computed (its sign stage files: meta ids + one float32 row per meta row)."""
-    import numpy as np
     import pyarrow.parquet as pq
 
     sign = folder / "out-semantic" / ".synth" / "stages" / "sign"
@@ -230,32 +300,56 @@ def semantic_sweep(folder: Path, pairs) -> list[tuple[float, float, float, float
     return rows
 
 
+def print_curve(rows: list[dict]) -> None:
+    print("\nMinHash, pairwise on the labelled pairs (expected share under the LSH bands --minhash-threshold J picks):")
+    print("| n-gram | J | bands x rows | precision | recall (lexical edits) | "
+          + " | ".join(f"recall {k}" for k in LEXICAL_EDITS) + " | negatives flagged | swap flagged | precision with swap |")
+    print("|" + "---|" * (8 + len(LEXICAL_EDITS)))
+    for r in rows:
+        by = " | ".join(f"{r[f'recall_{k}']:.2f}" for k in LEXICAL_EDITS)
+        print(f"| {r['n']} | {r['threshold']:.2f} | {r['bands']} x {r['rows']} | {r['precision']:.3f} | "
+              f"{r['recall_lexical']:.3f} | {by} | {r['negatives_flagged']:.3f} | {r['swap_flagged']:.2f} | "
+              f"{r.get('precision_with_swap', r['precision']):.3f} |")
+
+
+def print_results(results: dict) -> None:
+    header = ("| method | precision | precision with swap | recall (all edits) | recall (lexical edits) | FP | "
+              + " | ".join(f"recall {k}" for k in EDITS) + " | " + " | ".join(f"flagged {k}" for k in NEGATIVES) + " |")
+    print(header + "\n|" + "---|" * (6 + len(EDITS) + len(NEGATIVES)))
+    for method, r in results.items():
+        by = " | ".join(f"{r['recall_by_edit'].get(k, float('nan')):.2f}" for k in EDITS)
+        neg = " | ".join(f"{r.get('flagged_negatives', {}).get(k, float('nan')):.2f}" for k in NEGATIVES)
+        print(f"| {method} | {r['precision']:.3f} | {r.get('precision_with_swap', r['precision']):.3f} | {r['recall']:.3f} | {r.get('recall_lexical', float('nan')):.3f} | "
+              f"{r['false_positives']} | {by} | {neg} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--groups", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--curve-only", action="store_true", help="print the MinHash curve, run no command")
     args = parser.parse_args()
     records, pairs = build_set(args.groups, args.seed)
     negatives = sum(1 for p in pairs if p[2] in NEGATIVES)
     print(f"labelled set: {len(records)} records, {len(pairs) - negatives} positive pairs "
           f"({args.groups} per edit type), {negatives} hard-negative pairs ({args.groups} per kind)")
-    results = {}
+    print_curve(minhash_curve(records, pairs))
+    if args.curve_only:
+        return
+    results, removed = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for method in ("exact", "minhash", "semantic"):
             started = time.perf_counter()
-            results[method] = score(run_method(records, method, Path(tmp)), pairs)
+            removed[method] = run_method(records, method, Path(tmp))
+            results[method] = score(removed[method], pairs)
             results[method]["seconds"] = round(time.perf_counter() - started, 1)
+        results["union (exact, minhash, semantic)"] = score(union(list(removed.values())), pairs)
         from bench.dedup_trajectories import trajectory_quality
 
         results["trajectory"] = trajectory_quality(Path(tmp), run_method)
         sweep = semantic_sweep(Path(tmp), pairs)
-    header = ("| method | precision | recall | FP | " + " | ".join(f"recall {k}" for k in EDITS) + " | "
-              + " | ".join(f"flagged {k}" for k in NEGATIVES) + " |")
-    print(header + "\n|" + "---|" * (4 + len(EDITS) + len(NEGATIVES)))
-    for method, r in results.items():
-        by = " | ".join(f"{r['recall_by_edit'].get(k, float('nan')):.2f}" for k in EDITS)
-        neg = " | ".join(f"{r.get('flagged_negatives', {}).get(k, float('nan')):.2f}" for k in NEGATIVES)
-        print(f"| {method} | {r['precision']:.3f} | {r['recall']:.3f} | {r['false_positives']} | {by} | {neg} |")
+    print("\nEnd to end, each method at its defaults (`synth filter --dedup METHOD`):")
+    print_results(results)
     print("\nsemantic, pairwise on the labelled pairs:\n| cosine threshold | precision | recall | swap negatives flagged |"
           "\n|---|---|---|---|")
     for t, p, r, f in sweep:

@@ -43,7 +43,8 @@ def _front(params: dict, kind: str, names: list[str], decontam: list[str]) -> li
 
         benchmarks.load(decontam)  # bad or undecryptable files fail here, in the driver
         steps.append(DecontamStep(decontam, kind, params["decontam_ngram"], params["decontam_embedding"],
-                                  params["decontam_threshold"], params["embedding_model"], params["batch_size"]))
+                                  params["decontam_threshold"], params["embedding_model"], params["batch_size"],
+                                  params["decontam_window"]))
     return steps
 
 
@@ -54,7 +55,8 @@ def _plan(params: dict, kind: str, methods: list[str], front: list):
     from synth.filters.dedup.minhash import MinhashOptions
     from synth.filters.dedup.plan import DedupPlan
 
-    minhash = MinhashOptions(params["minhash_ngrams"], params["minhash_buckets"], params["minhash_hashes"])
+    minhash = MinhashOptions.for_threshold(params["minhash_threshold"], params["minhash_ngrams"],
+                                           params["minhash_buckets"], params["minhash_hashes"])
     model = params["embedding_model"]
     settings = ix.settings(minhash.__dict__, model or embed.DEFAULT_MODEL)
     if params["index"]:
@@ -78,7 +80,7 @@ def build_job(params: dict, kind: str, filters: list[str], methods: list[str], d
 
         embed.model_path(params["embedding_model"])
     front = _front(params, kind, names, decontam)
-    config = shaping_config(params)
+    config = shaping_config(params, "strict")  # --strict changes no output: not in the config hash
     config.update(kind=kind, filters=names, dedup=methods, decontam=[str(p) for p in decontam],
                   decontam_hashes=[input_hash(Path(p)) for p in decontam])
     job = Job(command="filter", out=params["out"], kind=kind, config=config,

@@ -227,21 +227,37 @@ def _iter_parquet(file: Path, stored_kind: str | None) -> Iterator[Row]:
     except Exception as exc:  # pyarrow raises several types for a corrupt file
         raise InputError(str(file), None, f"not a readable parquet file: {one_line(exc)}") from None
     number = 0
-    batches = handle.iter_batches(batch_size=512)
-    while True:
-        try:  # a corrupt page or column chunk fails only when it is read
-            batch = next(batches, None)
-            rows = batch.to_pylist() if batch is not None else None
-        except Exception as exc:  # noqa: BLE001 - pyarrow's ArrowInvalid/OSError/... for damaged data
-            raise InputError(str(file), number + 1, f"corrupt parquet data: {one_line(exc)}") from None
-        if rows is None:
-            return
-        for record in rows:
-            number += 1
-            try:
-                yield Row(str(file), number, arrow.decode(record, stored_kind) if stored_kind else record)
-            except ValueError as exc:  # a JSON-text column that does not parse
-                raise InputError(str(file), number, f"malformed JSON text: {one_line(exc)}") from None
+    for group in range(handle.metadata.num_row_groups):  # one row group at a time: a damaged one is named
+        start = number
+        batches = handle.iter_batches(batch_size=512, row_groups=[group])
+        while True:
+            try:  # a corrupt page or column chunk fails only when it is read
+                batch = next(batches, None)
+                rows = batch.to_pylist() if batch is not None else None
+            except Exception as exc:  # noqa: BLE001 - pyarrow's ArrowInvalid/OSError/... for damaged data
+                raise _damaged(handle, file, group, start, exc) from None
+            if rows is None:
+                break
+            for record in rows:
+                number += 1
+                try:
+                    yield Row(str(file), number, arrow.decode(record, stored_kind) if stored_kind else record)
+                except ValueError as exc:  # a JSON-text column that does not parse
+                    raise InputError(str(file), number, f"malformed JSON text: {one_line(exc)}") from None
+
+
+def _damaged(handle, file: Path, group: int, start: int, exc: Exception) -> InputError:
+    """The row group and its first row the reader cannot decode (pages fail as a whole: the first row of
+    the first bad page is as exact as parquet allows)."""
+    size = handle.metadata.row_group(group).num_rows
+    bad = start + 1
+    try:
+        for offset, _ in enumerate(handle.iter_batches(batch_size=1, row_groups=[group])):
+            bad = start + offset + 2  # rows start..start+offset decoded; the next one is the suspect
+    except Exception:  # noqa: BLE001 - the failure we are locating
+        pass
+    where = f"row group {group} (rows {start + 1}-{start + size}), first unreadable row {min(bad, start + size)}"
+    return InputError(str(file), min(bad, start + size), f"corrupt parquet data in {where}: {one_line(exc)}")
 
 
 def _iter_hf(folder: Path) -> Iterator[Row]:

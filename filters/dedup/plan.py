@@ -1,7 +1,8 @@
 """Dedup as engine stages (see docs/ARCHITECTURE.md, "Stages"): what `synth filter --dedup ...` runs.
 
     sign             (job's tasks)   quality filters + decontam + signatures of the survivors
-    minhash_buckets  (B tasks)       datatrove MinhashDedupBuckets: LSH bucket matches, past runs included
+    minhash_buckets  (B tasks)       datatrove MinhashDedupBuckets: LSH bucket matches, past runs included;
+                                     VerifyPairs drops matches whose whole signatures disagree
     minhash_cluster  (1 task)        datatrove MinhashDedupCluster: connected duplicate clusters
     decide           (1 task)        all methods, keep-one policy, decision files, index publication
     main pipeline                    source -> ApplyDecisions -> writer
@@ -57,7 +58,10 @@ class DedupPlan:
 
         sigs = ctx.stage_dir("sign") / "minhash"
         ix.link_minhash(self.decide.index, ix.run_key(ctx.config_hash, ctx.out), sigs, self.minhash.buckets)
-        return [MinhashDedupBuckets(str(sigs), str(ctx.dir / "dups"), config=self.minhash.config())]
+        from synth.filters.dedup.minhash import VerifyPairs
+
+        return [MinhashDedupBuckets(str(sigs), str(ctx.dir / "dups"), config=self.minhash.config()),
+                VerifyPairs(str(sigs), str(ctx.dir / "dups"), self.minhash)]
 
     def _cluster(self, ctx: StageContext) -> list:
         from synth.filters.dedup.minhash import QuietCluster

@@ -104,3 +104,35 @@ def test_bad_benchmark_file_is_one_line_exit_2(tmp_path):
     src = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "question": "q"}])
     result = CliRunner().invoke(app, ["filter", str(src), "--out", str(tmp_path / "out"), "--decontam", str(bad)])
     assert result.exit_code == 2 and f"{bad}:1: no question field" in result.output
+
+
+def test_sentence_windows_cover_runs_of_one_to_n_sentences():
+    from synth.filters.decontam import sentence_windows
+
+    text = "One here. Two there! Three? Four.\nFive"
+    windows = sentence_windows(text, 2)
+    assert (1, 1, "One here.") in windows and (4, 5, "Four. Five") in windows
+    assert len(windows) == 5 + 4
+    assert sentence_windows("Just one. And two.", 3) == []  # short records are compared whole
+
+
+@pytest.mark.slow  # two CLI runs that embed every sentence window
+def test_paraphrased_question_inside_a_long_record_is_found_by_its_window(bench, tmp_path):
+    """A FRAMES-like paraphrase in the middle of ~150 words: whole-record cosine is far below the threshold;
+    the sentence window is caught, and the reject names the item and the window."""
+    filler = ("The compiler reads the source file and builds a syntax tree. Each node of the tree is checked "
+              "against the type rules of the language. The optimizer then rewrites the tree into a faster but "
+              "equivalent form. Register allocation assigns the values to the machine registers. ")
+    record = {"id": "long", "text": filler * 2 + "In the year Citibank was founded, who was the US president? "
+              + filler * 2}
+    src = write_jsonl(tmp_path / "in.jsonl", [record, {"id": "clean", "text": filler * 4}])
+    bamboogle = str(bench / "bamboogle_simpledeepsearcher.jsonl")
+    out = tmp_path / "out"
+    run("filter", str(src), "--out", str(out), "--decontam", bamboogle, "--filters", "none")
+    detail = rejects(out)["long"]["detail"]
+    assert kept_ids(out) == ["clean"]
+    assert re.fullmatch(r"cosine 0\.9\d\d with bamboogle_simpledeepsearcher\.jsonl#bamboogle_1 in "
+                        r"sentences? \d+(-\d+)?: \"In the year Citibank was founded, who was .*\"", detail), detail
+    whole = tmp_path / "whole"
+    run("filter", str(src), "--out", str(whole), "--decontam", bamboogle, "--filters", "none", "--decontam-window", "0")
+    assert kept_ids(whole) == ["long", "clean"]  # compared whole, the question drowns in its context

@@ -68,5 +68,5 @@ def test_index_with_other_signature_settings_is_refused(tmp_path):
     from synth.cli import app
 
     result = CliRunner().invoke(app, ["filter", str(src), "--out", str(tmp_path / "out2"), "--dedup", "minhash",
-                                      "--minhash-ngrams", "3", "--index", str(index)])
+                                      "--minhash-ngrams", "5", "--index", str(index)])
     assert result.exit_code == 2 and "built with minhash=" in result.output
