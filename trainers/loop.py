@@ -84,8 +84,14 @@ def make_optimizer(job: Job) -> torch.optim.Optimizer:
     decay = [p for p in params if p.ndim >= 2]
     rest = [p for p in params if p.ndim < 2]
     groups = [{"params": decay, "weight_decay": job.cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}]
+    cfg = job.cfg
+    if getattr(cfg, "master_weights", "fp32") == "bf16" or getattr(cfg, "offload_optimizer", False):
+        from synth.trainers.optim import StochasticAdamW
+
+        return StochasticAdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas), eps=1e-8, offload=cfg.offload_optimizer,
+                               seed=cfg.seed)
     fused = job.env.device.type == "cuda"
-    return torch.optim.AdamW(groups, lr=job.cfg.lr, betas=tuple(job.cfg.betas), eps=1e-8, fused=fused)
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas), eps=1e-8, fused=fused)
 
 
 def plan(job: Job) -> tuple[list[list[int]], list[list[int]]]:

@@ -135,6 +135,19 @@ def pad_id(tokenizer) -> int:
     return 0
 
 
+def apply_precision(hf: nn.Module, precision: str, master: str, world: int = 1) -> torch.dtype | None:
+    """Cast the weights for `--master-weights bf16`; returns the autocast dtype PackedLM needs (None: none).
+
+    fp32 master on one device computes in bf16 under autocast; under FSDP2 its MixedPrecisionPolicy casts
+    instead. bf16 master weights are bf16 everywhere (RMSNorm and softmax still upcast inside)."""
+    if precision != "bf16":
+        return None
+    if master == "bf16":
+        hf.to(torch.bfloat16)
+        return None
+    return torch.bfloat16 if world == 1 else None
+
+
 def checkpoint_layers(model: PackedLM, spec: str) -> None:
     n = len(model.model.layers)
     count = 0 if spec == "none" else n if spec == "full" else min(n, int(spec))
