@@ -63,6 +63,8 @@ class TrainConfig:
                              "fp32 AdamW moments, stochastic rounding of each update; 12 B/param). --precision bf16.")
     offload_optimizer: bool = _f(False, "Keep the AdamW moments in pinned CPU memory, streamed through the GPU at "
                                  "step time (one GPU only).")
+    context_parallel: int = _f(1, "sft: ranks that share one packed row, split by tokens (all-to-all attention); "
+                               "must divide the rank count and --seq-len, and the attention heads.")
     truncate: bool = _f(False, "Cut sequences longer than --seq-len to --seq-len (counted as `truncated`) instead "
                         "of rejecting them as too_long.")
     loss_chunk: int = _f(4096, "Tokens per cross-entropy chunk; the full logits are never materialized.")
@@ -134,6 +136,8 @@ def validate(cfg: TrainConfig) -> None:
         (0.0 <= cfg.eval_fraction < 1.0, "--eval-fraction must be in [0, 1)"),
         (cfg.attention in ATTENTION, f"--attention must be one of {', '.join(ATTENTION)}"),
         (cfg.precision in PRECISION, f"--precision must be one of {', '.join(PRECISION)}"),
+        (cfg.context_parallel >= 1 and (cfg.context_parallel == 1 or cfg.mode == "sft"),
+         "--context-parallel must be >= 1 (and > 1 only with --mode sft)"),
         (cfg.memory in ("auto", "fixed"), "--memory must be auto or fixed"),
         (cfg.master_weights in PRECISION, f"--master-weights must be one of {', '.join(PRECISION)}"),
         (not cfg.offload_optimizer or cfg.master_weights == "bf16" or cfg.memory == "auto",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from synth.trainers import checkpoint, data, dist, loop, memory, objectives
+from synth.trainers import checkpoint, context_parallel, data, dist, loop, memory, objectives
 from synth.trainers import config as config_mod
 from synth.trainers.model import (
     PackedLM,
@@ -104,7 +104,8 @@ def build_model(cfg, env: dist.Env, tokenizer) -> PackedLM:
     model_cfg = config_mod.load_model_config(cfg.from_config or cfg.model)
     model_cfg["vocab_size"] = max(model_cfg["vocab_size"], len(tokenizer))
     if cfg.precision == "bf16":  # fp32 training keeps fp32 master weights whatever --memory says
-        cfg.memory_plan = memory.resolve(cfg, model_cfg, env.device, shards=env.world)
+        cfg.memory_plan = memory.resolve(cfg, model_cfg, env.device, shards=env.world,
+                                         tokens=cfg.seq_len // cfg.context_parallel)
         if env.main and cfg.memory_plan["mode"] == "auto":
             print(f"synth train: --memory auto chose {cfg.memory_plan['chosen']} (estimate "
                   f"{cfg.memory_plan['estimate_gib']} of {cfg.memory_plan['free_gib']} GiB free)", file=sys.stderr)
@@ -113,6 +114,7 @@ def build_model(cfg, env: dist.Env, tokenizer) -> PackedLM:
     backend = resolve_backend(cfg.attention, env.device)
     model = PackedLM(hf, backend, apply_precision(hf, cfg.precision, cfg.master_weights, env.world))
     checkpoint_layers(model, cfg.activation_checkpointing)
+    model.cp = context_parallel.new_groups(env.world, env.rank, cfg.context_parallel)
     if cfg.compile if cfg.compile is not None else env.device.type == "cuda":
         compile_layers(model)
     if env.world > 1:
@@ -151,7 +153,8 @@ def _run(cfg, env: dist.Env, started: datetime, t0: float) -> dict:
     if not prepared.train:
         raise UserError(f"no usable training records ({len(prepared.rejects)} rejected); see {out}/rejects/")
     if cfg.grad_accum is None:
-        cfg.grad_accum = max(1, math.ceil((cfg.batch_tokens or cfg.seq_len * env.world) / (cfg.seq_len * env.world)))
+        rows = env.world // cfg.context_parallel  # rows processed side by side
+        cfg.grad_accum = max(1, math.ceil((cfg.batch_tokens or cfg.seq_len * rows) / (cfg.seq_len * rows)))
     model = build_model(cfg, env, tokenizer)
     job = loop.Job(cfg=cfg, env=env, model=model, objective=_objective(cfg, cfg.loss_chunk), items=prepared.train,
                    samples_of=data.samples_of, norm_of=data.norm_of, pad_id=pad_id(tokenizer),
