@@ -1,18 +1,23 @@
-"""SFT throughput on one GPU: synth's trainer vs TRL SFTTrainer (packing) vs transformers Trainer (pad to longest).
+"""SFT throughput on one GPU: synth's trainer vs TRL SFTTrainer, its defaults and its best settings, same data, same run.
 
-Same model and data for every trainer, in one run (each trainer in its own child process, so a crash or an
-out-of-memory in one leaves the others measured and every one starts with an empty GPU):
+Each trainer runs in its own child process (a crash or an out-of-memory in one leaves the others measured, and
+every one starts with an empty GPU):
 - model: the Nanbeige4.1-3B shape (LlamaForCausalLM, hidden 2560, intermediate 10240, 32 layers, 20/4
-  heads, vocab 166,144, untied), random init, bf16 full fine-tune;
+  heads, vocab 166,144, untied), random init, full fine-tune;
 - data: `--samples` random-token samples, lengths lognormal (median 1,500, sigma 0.8) clipped to
-  [128, 8192], split into turns with per-turn loss flags (user/tool turns 0, assistant turns 1 with p=0.7);
-  every trainer gets exactly these labels (TRL/Trainer as -100 masks).
-Reported: real (non-pad) tokens/s over the timed steps, MFU on real tokens with
-FLOPs/token = 6*N + 12*L*d*4096 (N: matmul parameters without the input embedding) over a 790 TFLOP/s
-bf16 ceiling, the ratio to TRL, and peak GPU memory (torch.cuda.max_memory_allocated) and RSS.
+  [128, --seq-len] (`--long`: uniform in [L/4, L]), split into turns with per-turn loss flags (user/tool
+  turns 0, assistant turns 1 with p=0.7); every trainer gets exactly these labels (TRL as -100 masks);
+- synth variants (OURS_VARIANTS): `auto` lets `--memory auto` choose; TRL variants (TRL_VARIANTS): its
+  defaults (`trl`) and its fastest settings: checkpointing off + flex_attention (`trl_best`), + Liger kernels
+  (`trl_liger`), + torch_compile (`trl_compile`).
+Reported per trainer: the median over >= 30 timed steps (after warm-up) of real (non-pad) tokens / step time,
+its spread (min, p10, p90, max), the median step time, MFU = median tokens/s * (6*N + 12*L*d*S) / 790 TFLOP/s
+(N: matmul parameters without the input embedding; S = 4096, or the mean document length with --long), the
+ratio to the best TRL setting of the same run, peak GPU memory (max_memory_allocated) and peak RSS.
 
-    python bench/train_throughput.py --out bench_out            # all three, H200
-    python bench/train_throughput.py --trainers ours --config tiny --device cpu --steps 3   # smoke test
+    python bench/train_throughput.py --out bench_out            # synth vs four TRL settings, ~9 min on an H100
+    python bench/train_throughput.py --trainers ours --long --seq-len 131072 --accum 1 --samples 16 --steps 3
+    python bench/train_throughput.py --trainers ours --config tiny --device cpu --steps 3 --seq-len 512   # smoke
 """
 
 from __future__ import annotations

@@ -100,7 +100,9 @@ def resolve(cfg, model_config: dict, device, shards: int = 1, tokens: int | None
     """Apply `--memory auto` on CUDA (writes the chosen setting into cfg); returns what was chosen and why."""
     import torch
 
-    if cfg.memory != "auto" or device.type != "cuda":
+    # grpo starts its rollout engine after the model and sizes it by its own share (--rollout-memory): the
+    # free memory seen here is not the trainer's to spend, so grpo keeps the flags as given.
+    if cfg.memory != "auto" or device.type != "cuda" or cfg.mode == "grpo":
         return {"mode": "fixed", **asdict(fixed(cfg))}
     shape = Shape.from_config(model_config)
     free = torch.cuda.mem_get_info(device)[0]

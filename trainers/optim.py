@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import torch
 
+MOMENTS = ("exp_avg", "exp_avg_sq")
 CHUNK = 1 << 26  # elements per update chunk: bounds the fp32 temporaries to a few hundred MB
 
 
@@ -59,6 +60,21 @@ class StochasticAdamW(torch.optim.Optimizer):
                 state["exp_avg"] = torch.zeros_like(p, dtype=torch.float32)
                 state["exp_avg_sq"] = torch.zeros_like(p, dtype=torch.float32)
         return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """torch casts every floating-point state tensor to its parameter's dtype on load, which would turn the
+        fp32 moments of a bf16 parameter into bf16 on resume: load, then put the saved fp32 moments back."""
+        saved_ids = [i for g in state_dict["param_groups"] for i in g["params"]]
+        moments = {i: {k: v for k, v in state_dict["state"].get(i, {}).items() if k in MOMENTS} for i in saved_ids}
+        super().load_state_dict(state_dict)
+        params = [p for g in self.param_groups for p in g["params"]]
+        for saved, p in zip(saved_ids, params):
+            for key, value in moments[saved].items():
+                if self.offload:
+                    value = value.to("cpu", torch.float32, copy=True)
+                    self.state[p][key] = value.pin_memory() if torch.cuda.is_available() else value
+                else:
+                    self.state[p][key] = value.to(dtype=torch.float32, device=p.device, copy=True)
 
     def _generator(self, device: torch.device, step: int) -> torch.Generator:
         gen = self._generators.get(device)
