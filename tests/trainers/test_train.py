@@ -112,9 +112,9 @@ def test_reward_model_trains_and_loads_as_a_classifier(tmp_path, tokenizer_dir, 
 
 
 def test_long_samples_are_rejected_or_cut_only_with_truncate(tmp_path, tokenizer_dir, sft_data):
-    rejected = run_train(base(tmp_path / "r", tokenizer_dir, sft_data, seq_len=160, steps=1))
+    rejected = run_train(base(tmp_path / "r", tokenizer_dir, sft_data, seq_len=320, steps=1))
     too_long = rejected["counts"]["rejected_by_reason"].get("too_long", 0)
     assert too_long > 0 and rejected["stats"]["truncated"] == 0
-    cut = run_train(base(tmp_path / "t", tokenizer_dir, sft_data, seq_len=160, steps=1, truncate=True))
+    cut = run_train(base(tmp_path / "t", tokenizer_dir, sft_data, seq_len=320, steps=1, truncate=True))
     assert cut["counts"]["rejected_by_reason"].get("too_long", 0) == 0
     assert cut["stats"]["truncated"] == too_long
