@@ -114,7 +114,6 @@ def _finish(result: dict, marks: list[tuple[float, int]], cfg: dict, device: str
 def run_ours(args, cfg: dict, samples) -> dict:
     from functools import partial
 
-    import torch
     from synth.trainers import data, dist, loop, memory, objectives
     from synth.trainers import model as M
     from synth.trainers.config import TrainConfig

@@ -108,7 +108,7 @@ def make_optimizer(job: Job) -> torch.optim.Optimizer:
 
 def plan(job: Job) -> tuple[list[list[int]], list[list[int]]]:
     """(rows, steps): rows of item indices; each step lists its rows (all ranks)."""
-    cfg, env = job.cfg, job.env
+    cfg = job.cfg
     lengths = [item_length(job, it) for it in job.items]
     per_step = cfg.grad_accum * data_parallel(job)[1]
     epochs = cfg.epochs

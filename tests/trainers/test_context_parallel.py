@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from synth.trainers import context_parallel as C
 from synth.trainers import loop, objectives
 from synth.trainers.model import PackedLM, build_hf

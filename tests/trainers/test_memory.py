@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from synth.trainers import memory
 from synth.trainers.config import load_model_config
 from synth.trainers.optim import StochasticAdamW, round_stochastic_
@@ -105,8 +104,9 @@ def test_auto_picks_the_fastest_setting_that_fits():
 @pytest.mark.parametrize("bad", [{"memory": "small"}, {"master_weights": "fp16"},
                                  {"offload_optimizer": True, "memory": "fixed"}, {"context_parallel": 0}])
 def test_bad_memory_flags_are_user_errors(bad):
-    from synth.errors import UserError
     from synth.trainers.config import from_dict
+
+    from synth.errors import UserError
 
     with pytest.raises(UserError):
         from_dict({"data": ["x"], "out": "o", "from_config": "tiny", **bad})
