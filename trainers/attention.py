@@ -95,7 +95,10 @@ def _flex_attention():
 
 
 def packed_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
-    """HF attention interface: query [1, H, T, D], key/value [1, Hkv, T, D] -> ([1, T, H, D], None)."""
+    """HF attention interface: query [1, H, T, D], key/value [1, Hkv, T, D] -> ([1, T, H, D], None).
+
+    Under context parallelism (`synth_cp`), T is this rank's slice: all-to-alls trade it for all tokens of
+    a share of the heads around the kernel (context_parallel.py)."""
     backend = kwargs.get("synth_backend")
     if backend is None:  # a plain HF call (generation, reference checks): behave like sdpa
         from transformers.integrations.sdpa_attention import sdpa_attention_forward
@@ -103,10 +106,20 @@ def packed_attention(module, query, key, value, attention_mask, scaling=None, dr
         return sdpa_attention_forward(module, query, key, value, attention_mask, scaling=scaling, dropout=dropout,
                                       **kwargs)
     scale = scaling if scaling is not None else query.shape[-1] ** -0.5
+    cp = kwargs.get("synth_cp")
+    if cp is None:
+        return _attend(backend, query, key, value, scale, kwargs), None
+    from synth.trainers import context_parallel as C
+
+    query, key, value = (C.heads_to_sequence(x, cp) for x in (query, C.expand_kv(key, cp), C.expand_kv(value, cp)))
+    return C.sequence_to_heads(_attend(backend, query, key, value, scale, kwargs), cp), None
+
+
+def _attend(backend: str, query, key, value, scale: float, kwargs: dict) -> torch.Tensor:
     if backend == "varlen":
         q, k, v = (x[0].transpose(0, 1) for x in (query, key, value))  # [T, H, D]
         out, _ = flash_varlen(q, k, v, kwargs["synth_cu_seqlens"], kwargs["synth_max_len"], scale)
-        return out[None], None
+        return out[None]
     if backend == "flex":
         out = _flex_attention()(query, key, value, block_mask=kwargs["synth_block_mask"], scale=scale,
                                 enable_gqa=key.shape[1] != query.shape[1])
@@ -115,7 +128,7 @@ def packed_attention(module, query, key, value, attention_mask, scaling=None, dr
         key, value = (x.repeat_interleave(groups, dim=1) for x in (key, value))
         out = torch.nn.functional.scaled_dot_product_attention(
             query, key, value, attn_mask=kwargs["synth_dense_mask"], scale=scale)
-    return out.transpose(1, 2), None
+    return out.transpose(1, 2)
 
 
 def register() -> str:

@@ -96,6 +96,10 @@ def export_hf(env: Env, model, tokenizer, out: Path, dtype: str) -> None:
     hf.config.dtype = torch_dtype
     hf.config.use_cache = True
     hf.save_pretrained(out, state_dict=state, safe_serialization=True)
+    # save_pretrained writes the dtype of the in-memory model (fp32 master weights), not of `state`: state the
+    # dtype the safetensors hold, so transformers loads a bf16 export as bf16.
+    hf.config.dtype = torch_dtype
+    hf.config.save_pretrained(out)
     hf.config._attn_implementation = attn
     tokenizer.save_pretrained(out)
     eos = [i for i in {tokenizer.eos_token_id, hf.config.eos_token_id} if isinstance(i, int)]

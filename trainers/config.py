@@ -55,8 +55,18 @@ class TrainConfig:
     force: bool = _f(False, "Resume even though the resolved config changed.")
     attention: str = _f("auto", "auto | varlen (flash, CUDA) | flex | sdpa (block-diagonal mask).")
     compile: bool | None = _f(None, "torch.compile each decoder layer (default: on for CUDA).")
-    activation_checkpointing: str = _f("none", "none | full | N (recompute the first N layers).")
-    precision: str = _f("bf16", "bf16 (fp32 master weights, bf16 compute) | fp32.")
+    activation_checkpointing: str = _f("none", "none | full | N (recompute the first N layers); --memory fixed.")
+    precision: str = _f("bf16", "bf16 (bf16 compute) | fp32.")
+    memory: str = _f("auto", "auto: on CUDA pick the fastest of (--master-weights, --activation-checkpointing, "
+                     "--offload-optimizer) whose estimate fits the free GPU memory, and log it | fixed: as given.")
+    master_weights: str = _f("fp32", "fp32 (fp32 weights + AdamW, bf16 autocast; 16 B/param) | bf16 (bf16 weights, "
+                             "fp32 AdamW moments, stochastic rounding of each update; 12 B/param). --precision bf16.")
+    offload_optimizer: bool = _f(False, "Keep the AdamW moments in pinned CPU memory, streamed through the GPU at "
+                                 "step time (one GPU only).")
+    context_parallel: int = _f(1, "sft: ranks that share one packed row, split by tokens (all-to-all attention); "
+                               "must divide the rank count and --seq-len, and the attention heads.")
+    truncate: bool = _f(False, "Cut sequences longer than --seq-len to --seq-len (counted as `truncated`) instead "
+                        "of rejecting them as too_long.")
     loss_chunk: int = _f(4096, "Tokens per cross-entropy chunk; the full logits are never materialized.")
     dpo_beta: float = _f(0.1, "DPO temperature.")
     use_margin: bool = _f(False, "dpo/rm: subtract the record's `margin` inside the sigmoid.")
@@ -143,6 +153,12 @@ def validate(cfg: TrainConfig) -> None:
         (0.0 <= cfg.eval_fraction < 1.0, "--eval-fraction must be in [0, 1)"),
         (cfg.attention in ATTENTION, f"--attention must be one of {', '.join(ATTENTION)}"),
         (cfg.precision in PRECISION, f"--precision must be one of {', '.join(PRECISION)}"),
+        (cfg.context_parallel >= 1 and (cfg.context_parallel == 1 or cfg.mode == "sft"),
+         "--context-parallel must be >= 1 (and > 1 only with --mode sft)"),
+        (cfg.memory in ("auto", "fixed"), "--memory must be auto or fixed"),
+        (cfg.master_weights in PRECISION, f"--master-weights must be one of {', '.join(PRECISION)}"),
+        (not cfg.offload_optimizer or cfg.master_weights == "bf16" or cfg.memory == "auto",
+         "--offload-optimizer needs --master-weights bf16"),
         (cfg.save_dtype in PRECISION, f"--save-dtype must be one of {', '.join(PRECISION)}"),
         (cfg.device in ("auto", "cpu", "cuda"), "--device must be auto, cpu or cuda"),
         (cfg.grad_accum is None or cfg.grad_accum >= 1, "--grad-accum must be >= 1"),

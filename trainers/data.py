@@ -45,6 +45,7 @@ class Prepared:
     eval: list = field(default_factory=list)
     rejects: list[dict] = field(default_factory=list)
     records: int = 0
+    truncated: int = 0  # records with a sequence cut to --seq-len (--truncate); never silent
 
 
 def is_eval(record_id: str, fraction: float) -> bool:
@@ -55,9 +56,9 @@ def is_eval(record_id: str, fraction: float) -> bool:
     return int.from_bytes(digest, "big") / 2**64 < fraction
 
 
-def render_record(renderer: ChatRenderer, mode: str, record: dict, max_len: int) -> list:
+def render_record(renderer: ChatRenderer, mode: str, record: dict, max_len: int, truncate: bool = False) -> list:
     if mode == "sft":
-        return renderer.sft(record, max_len)
+        return renderer.sft(record, max_len, truncate)
     tools = record.get("tools")
     chosen = renderer.response(record["prompt"], record["chosen"], tools, max_len)
     rejected = renderer.response(record["prompt"], record["rejected"], tools, max_len)
@@ -80,11 +81,12 @@ def _render_task(task: tuple) -> tuple:
     return _render_one(_worker["renderer"], *task)
 
 
-def _render_one(renderer: ChatRenderer, mode: str, where: str, record: dict, max_len: int) -> tuple:
+def _render_one(renderer: ChatRenderer, mode: str, where: str, record: dict, max_len: int,
+                truncate: bool = False) -> tuple:
     """(record id, where, items or None, (reason, detail) or None)."""
     rid = str(record.get("id"))
     try:
-        return rid, where, render_record(renderer, mode, record, max_len), None
+        return rid, where, render_record(renderer, mode, record, max_len, truncate), None
     except RenderError as err:
         return rid, where, None, (err.reason, err.detail)
 
@@ -92,7 +94,8 @@ def _render_one(renderer: ChatRenderer, mode: str, where: str, record: dict, max
 def prepare(cfg: Any, renderer: ChatRenderer, tokenizer_path: str) -> Prepared:
     """Read every input, render it (in `cfg.workers` processes when > 1) and split train / eval."""
     prepared = Prepared()
-    tasks = ((cfg.mode, f"{path}:{row}", rec, cfg.seq_len) for path, row, rec in read_records(cfg.data, KIND[cfg.mode]))
+    truncate = bool(getattr(cfg, "truncate", False))
+    tasks = ((cfg.mode, f"{path}:{row}", rec, cfg.seq_len, truncate) for path, row, rec in read_records(cfg.data, KIND[cfg.mode]))
     pool = ProcessPoolExecutor(cfg.workers, initializer=_init_worker,
                                initargs=(tokenizer_path, renderer.template)) if cfg.workers > 1 else None
     try:
@@ -114,6 +117,7 @@ def _collect(prepared: Prepared, eval_fraction: float, rid: str, where: str, ite
         prepared.rejects.append({"id": rid, "reason": error[0], "detail": f"{where}: {error[1]}", "step": "train.render"})
     else:
         (prepared.eval if is_eval(rid, eval_fraction) else prepared.train).extend(items)
+        prepared.truncated += any(getattr(it, "truncated", False) for it in items)
 
 
 def samples_of(item: Any) -> list[Sample]:

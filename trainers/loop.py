@@ -49,7 +49,19 @@ def item_length(job: Job, item: Any) -> int:
 def make_batch(job: Job, items: list, idx: list[int], extra_of: Callable) -> Batch:
     samples = [s for i in idx for s in job.samples_of(items[i])]
     row = packing.build_row(samples, job.cfg.seq_len, job.pad_id)
+    cp = getattr(job.model, "cp", None)
+    if cp is not None:  # context parallelism: this rank's token slice of the row
+        from synth.trainers.context_parallel import slice_row
+
+        row = slice_row(row, cp)
     return batch_from_row(row, job.env.device, list(idx), extra_of(idx, job.env.device))
+
+
+def data_parallel(job: Job) -> tuple[int, int]:
+    """(this rank's data-parallel index, data-parallel size): ranks of one context-parallel group share rows."""
+    cp = getattr(job.model, "cp", None)
+    size = cp.size if cp is not None else 1
+    return job.env.rank // size, job.env.world // size
 
 
 def batch_from_row(row: packing.Row, dev: torch.device, idx: list[int], extra: dict) -> Batch:
@@ -84,15 +96,21 @@ def make_optimizer(job: Job) -> torch.optim.Optimizer:
     decay = [p for p in params if p.ndim >= 2]
     rest = [p for p in params if p.ndim < 2]
     groups = [{"params": decay, "weight_decay": job.cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}]
+    cfg = job.cfg
+    if getattr(cfg, "master_weights", "fp32") == "bf16" or getattr(cfg, "offload_optimizer", False):
+        from synth.trainers.optim import StochasticAdamW
+
+        return StochasticAdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas), eps=1e-8, offload=cfg.offload_optimizer,
+                               seed=cfg.seed)
     fused = job.env.device.type == "cuda"
-    return torch.optim.AdamW(groups, lr=job.cfg.lr, betas=tuple(job.cfg.betas), eps=1e-8, fused=fused)
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas), eps=1e-8, fused=fused)
 
 
 def plan(job: Job) -> tuple[list[list[int]], list[list[int]]]:
     """(rows, steps): rows of item indices; each step lists its rows (all ranks)."""
-    cfg, env = job.cfg, job.env
+    cfg = job.cfg
     lengths = [item_length(job, it) for it in job.items]
-    per_step = cfg.grad_accum * env.world
+    per_step = cfg.grad_accum * data_parallel(job)[1]
     epochs = cfg.epochs
     rows = packing.plan_rows(lengths, cfg.seq_len, epochs, cfg.seed)
     if cfg.steps is not None:  # add passes until the requested steps fit
@@ -127,8 +145,9 @@ def evaluate(job: Job) -> dict[str, float] | None:
     lengths = [item_length(job, it) for it in job.eval_items]
     rows = packing.first_fit_decreasing(np.asarray(lengths), np.arange(len(lengths)), job.cfg.seq_len)
     norm = sum(job.norm_of(job.eval_items[i]) for r in rows for i in r)
-    mine = rows[env.rank::env.world]
-    mine += [[] for _ in range(math.ceil(len(rows) / env.world) - len(mine))]  # same forward count on every rank
+    dp_rank, dp = data_parallel(job)
+    mine = rows[dp_rank::dp]
+    mine += [[] for _ in range(math.ceil(len(rows) / dp) - len(mine))]  # same forward count on every rank
     was_training = job.model.training
     job.model.eval()
     with torch.no_grad():
@@ -192,7 +211,8 @@ def train(job: Job, out: Path) -> dict[str, Any]:
             group["lr"] = lr
         step_rows = [rows[r] for r in steps[step]]
         norm = sum(job.norm_of(job.items[i]) for r in step_rows for i in r)
-        stats = _run_rows(job, job.items, step_rows[env.rank::env.world], norm, job.extra_of, backward=True)
+        dp_rank, dp = data_parallel(job)
+        stats = _run_rows(job, job.items, step_rows[dp_rank::dp], norm, job.extra_of, backward=True)
         grad_norm = _clip(job.model, cfg.max_grad_norm)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)

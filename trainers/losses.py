@@ -26,9 +26,9 @@ def _ce_chunk(h: torch.Tensor, w: torch.Tensor, targets: torch.Tensor, weights: 
     logits = _up(h @ w.t())
     lse = torch.logsumexp(logits, dim=-1)
     nll = lse - logits.gather(1, targets[:, None])[:, 0]
-    grad = torch.softmax(logits, dim=-1)
+    grad = logits.sub_(lse[:, None]).exp_()  # softmax in place: one fp32 [chunk, vocab] buffer, not three
     grad.scatter_add_(1, targets[:, None], -torch.ones_like(grad[:, :1]))
-    return (nll * weights).sum(), (grad * weights[:, None]).to(h.dtype)
+    return (nll * weights).sum(), grad.mul_(weights[:, None]).to(h.dtype)
 
 
 def _chunks(n: int, size: int):

@@ -53,6 +53,7 @@ class PackedLM(nn.Module):
         self.backend = backend
         self.compute_dtype = compute_dtype  # autocast dtype on one device; None under FSDP or fp32
         self.checkpointed: set[int] = set()
+        self.cp = None  # context_parallel.Group when a row is split over ranks by tokens
         hf.config._attn_implementation = attention.register()
 
     @property
@@ -61,8 +62,10 @@ class PackedLM(nn.Module):
 
     def _attn_kwargs(self, batch: Batch) -> dict[str, Any]:
         kw: dict[str, Any] = {"synth_backend": self.backend}
+        if self.cp is not None:
+            kw["synth_cp"] = self.cp
         if self.backend == "varlen":
-            kw.update(synth_cu_seqlens=batch.cu_seqlens, synth_max_len=int(batch.input_ids.shape[1]))
+            kw.update(synth_cu_seqlens=batch.cu_seqlens, synth_max_len=int(batch.seq_ids.shape[0]))
         elif self.backend == "flex":
             kw["synth_block_mask"] = attention.block_mask(batch.seq_ids)
         else:
@@ -133,6 +136,19 @@ def pad_id(tokenizer) -> int:
         if value is not None:
             return int(value)
     return 0
+
+
+def apply_precision(hf: nn.Module, precision: str, master: str, world: int = 1) -> torch.dtype | None:
+    """Cast the weights for `--master-weights bf16`; returns the autocast dtype PackedLM needs (None: none).
+
+    fp32 master on one device computes in bf16 under autocast; under FSDP2 its MixedPrecisionPolicy casts
+    instead. bf16 master weights are bf16 everywhere (RMSNorm and softmax still upcast inside)."""
+    if precision != "bf16":
+        return None
+    if master == "bf16":
+        hf.to(torch.bfloat16)
+        return None
+    return torch.bfloat16 if world == 1 else None
 
 
 def checkpoint_layers(model: PackedLM, spec: str) -> None:

@@ -38,9 +38,16 @@ class Sample:
 
     ids: np.ndarray
     weights: np.ndarray
+    truncated: bool = False  # cut to --seq-len by --truncate
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
+
+
+def _cut(sample: Sample, max_len: int) -> Sample:
+    weights = sample.weights[:max_len].copy()
+    weights[-1] = 0.0  # the cut-off next token is not in the row
+    return Sample(sample.ids[:max_len], weights, True)
 
 
 @dataclass
@@ -147,11 +154,13 @@ class ChatRenderer:
         weights[:-1] = token_w[1:]  # position t predicts token t + 1
         return Sample(ids.astype(np.int32), weights)
 
-    def sft(self, record: dict, max_len: int) -> list[Sample]:
+    def sft(self, record: dict, max_len: int, truncate: bool = False) -> list[Sample]:
+        """The record's sequences; one longer than max_len is a too_long reject, or cut to max_len (truncate)."""
         samples = [self.encode(g) for g in reversed(self.groups(record.get("messages") or [], record.get("tools")))]
         longest = max(len(s) for s in samples)
-        if longest > max_len:
-            raise RenderError("too_long", f"{longest} tokens > --seq-len {max_len}")
+        if longest > max_len and not truncate:
+            raise RenderError("too_long", f"{longest} tokens > --seq-len {max_len} (--truncate cuts instead)")
+        samples = [s if len(s) <= max_len else _cut(s, max_len) for s in samples]
         if not any(float(s.weights.sum()) > 0 for s in samples):
             raise RenderError("no_loss_tokens", "supervised messages rendered to no tokens")
         return samples

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import sys
 import time
 from datetime import UTC, datetime
 from functools import partial
@@ -16,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from synth.trainers import checkpoint, data, dist, loop, objectives
+from synth.trainers import checkpoint, context_parallel, data, dist, loop, memory, objectives
 from synth.trainers import config as config_mod
 from synth.trainers.model import (
     PackedLM,
+    apply_precision,
     build_hf,
     checkpoint_layers,
     compile_layers,
@@ -99,16 +101,24 @@ def reference_logps(job: loop.Job, items: list) -> torch.Tensor:
 def build_model(cfg, env: dist.Env, tokenizer) -> PackedLM:
     from synth.trainers.attention import resolve_backend
 
-    model_cfg = config_mod.load_model_config(cfg.from_config) if cfg.from_config else None
-    hf = build_hf(cfg.mode, cfg.model, model_cfg, cfg.seed, env.device, len(tokenizer), pad_id(tokenizer))
+    model_cfg = config_mod.load_model_config(cfg.from_config or cfg.model)
+    model_cfg["vocab_size"] = max(model_cfg["vocab_size"], len(tokenizer))
+    if cfg.precision == "bf16":  # fp32 training keeps fp32 master weights whatever --memory says
+        cfg.memory_plan = memory.resolve(cfg, model_cfg, env.device, shards=env.world,
+                                         tokens=cfg.seq_len // cfg.context_parallel)
+        if env.main and cfg.memory_plan["mode"] == "auto":
+            print(f"synth train: --memory auto chose {cfg.memory_plan['chosen']} (estimate "
+                  f"{cfg.memory_plan['estimate_gib']} of {cfg.memory_plan['free_gib']} GiB free)", file=sys.stderr)
+    hf = build_hf(cfg.mode, cfg.model, model_cfg if cfg.from_config else None, cfg.seed, env.device, len(tokenizer),
+                  pad_id(tokenizer))
     backend = resolve_backend(cfg.attention, env.device)
-    mixed = cfg.precision == "bf16"
-    model = PackedLM(hf, backend, torch.bfloat16 if mixed and env.world == 1 else None)
+    model = PackedLM(hf, backend, apply_precision(hf, cfg.precision, cfg.master_weights, env.world))
     checkpoint_layers(model, cfg.activation_checkpointing)
+    model.cp = context_parallel.new_groups(env.world, env.rank, cfg.context_parallel)
     if cfg.compile if cfg.compile is not None else env.device.type == "cuda":
         compile_layers(model)
     if env.world > 1:
-        shard(model, env.mesh, torch.bfloat16 if mixed else None)
+        shard(model, env.mesh, torch.bfloat16 if cfg.precision == "bf16" and cfg.master_weights == "fp32" else None)
     return model
 
 
@@ -143,7 +153,8 @@ def _run(cfg, env: dist.Env, started: datetime, t0: float) -> dict:
     if not prepared.train:
         raise UserError(f"no usable training records ({len(prepared.rejects)} rejected); see {out}/rejects/")
     if cfg.grad_accum is None:
-        cfg.grad_accum = max(1, math.ceil((cfg.batch_tokens or cfg.seq_len * env.world) / (cfg.seq_len * env.world)))
+        rows = env.world // cfg.context_parallel  # rows processed side by side
+        cfg.grad_accum = max(1, math.ceil((cfg.batch_tokens or cfg.seq_len * rows) / (cfg.seq_len * rows)))
     model = build_model(cfg, env, tokenizer)
     job = loop.Job(cfg=cfg, env=env, model=model, objective=_objective(cfg, cfg.loss_chunk), items=prepared.train,
                    samples_of=data.samples_of, norm_of=data.norm_of, pad_id=pad_id(tokenizer),
@@ -206,6 +217,7 @@ def _manifest(cfg, env, out, digest, inputs, prepared, summary, job, started, t0
                   "final": history[-1] if history else None,
                   "tokens_per_s": sum(h["tokens_per_s"] for h in steady) / len(steady) if steady else None,
                   "attention": job.model.backend, "flops_per_token": job.flops_per_token,
-                  "parameters": sum(p.numel() for p in job.model.hf.parameters()), "world_size": env.world},
+                  "parameters": sum(p.numel() for p in job.model.hf.parameters()), "world_size": env.world,
+                  "memory": getattr(cfg, "memory_plan", None), "truncated": prepared.truncated},
     }
     return manifest.write_manifest(out, fields) if env.main else fields

@@ -91,6 +91,19 @@ def test_rejects(tokenizer):
     assert err.value.reason == "too_long"
 
 
+def test_truncate_cuts_to_seq_len_and_marks_the_sample(tokenizer):
+    renderer = ChatRenderer(tokenizer)
+    record = trajectory(random.Random(0), 2, turns=4)
+    [full] = renderer.sft(record, 8192)
+    limit = len(full) - 7
+    with pytest.raises(RenderError, match="--truncate"):
+        renderer.sft(record, limit)
+    [cut] = renderer.sft(record, limit, truncate=True)
+    assert len(cut) == limit and cut.truncated and not full.truncated
+    assert np.array_equal(cut.ids, full.ids[:limit])
+    assert np.array_equal(cut.weights[:-1], full.weights[: limit - 1]) and cut.weights[-1] == 0
+
+
 def test_response_pair_masks_prompt(tokenizer):
     renderer = ChatRenderer(tokenizer)
     sample = renderer.response([{"role": "user", "content": "q"}], [{"role": "assistant", "content": "good answer"}],

@@ -43,6 +43,9 @@ def test_sft_loss_decreases_and_exports_a_loadable_model(tmp_path, tokenizer_dir
     model = AutoModelForCausalLM.from_pretrained(out)
     tok = AutoTokenizer.from_pretrained(out)
     assert model.config._attn_implementation != "synth_packed"
+    # trained in fp32, saved as bf16 (--save-dtype default): config.json says so and transformers loads bf16
+    assert json.loads((out / "config.json").read_text())["dtype"] == "bfloat16"
+    assert model.dtype == torch.bfloat16
     ids = tok.apply_chat_template([{"role": "user", "content": "question?"}], add_generation_prompt=True,
                                   return_tensors="pt", return_dict=True)["input_ids"]
     gen = model.generate(ids, max_new_tokens=5, do_sample=False)
@@ -106,3 +109,12 @@ def test_reward_model_trains_and_loads_as_a_classifier(tmp_path, tokenizer_dir, 
     with torch.no_grad():
         score = model(input_ids=torch.tensor([[5, 6, 7, 8]])).logits
     assert score.shape == (1, 1)
+
+
+def test_long_samples_are_rejected_or_cut_only_with_truncate(tmp_path, tokenizer_dir, sft_data):
+    rejected = run_train(base(tmp_path / "r", tokenizer_dir, sft_data, seq_len=320, steps=1))
+    too_long = rejected["counts"]["rejected_by_reason"].get("too_long", 0)
+    assert too_long > 0 and rejected["stats"]["truncated"] == 0
+    cut = run_train(base(tmp_path / "t", tokenizer_dir, sft_data, seq_len=320, steps=1, truncate=True))
+    assert cut["counts"]["rejected_by_reason"].get("too_long", 0) == 0
+    assert cut["stats"]["truncated"] == too_long
