@@ -71,11 +71,13 @@ def vllm_endpoint(tiny_model_dir, tmp_path_factory):
 
     from tests.teachers.engine import VllmEndpoint, start_vllm
 
+    # random weights close a JSON string only when the regex bounds its length (synth.teachers.structured)
     if os.environ.get("SYNTH_TEST_VLLM_URL"):  # reuse an engine already serving a tiny model (local iteration)
         yield VllmEndpoint(os.environ["SYNTH_TEST_VLLM_URL"], os.environ.get("SYNTH_TEST_VLLM_MODEL", "tiny"),
-                           tiny_model_dir)
+                           tiny_model_dir, structured="regex_bounded")
         return
     endpoint = start_vllm(tiny_model_dir, tmp_path_factory.mktemp("vllm") / "server.log")
+    endpoint.structured = "regex_bounded"
     yield endpoint
     endpoint.stop()
 

@@ -260,7 +260,7 @@ def constraint_lines(cand: Candidate) -> list[str]:
 def _served_by_vllm(teacher) -> bool:
     """A spawned engine, or an endpoint preflight found to be vLLM (it then resolved --structured auto to
     regex): such servers refuse OpenAI `tools=` unless started with --enable-auto-tool-choice."""
-    return teacher.spec.kind == "vllm" or teacher.options.structured == "regex"
+    return teacher.spec.kind == "vllm" or teacher.options.structured in ("regex", "regex_bounded")
 
 
 def teacher_fields(corpus: str, cfg: GenConfig, plan: list[str], params: dict, band: tuple[float, float],
