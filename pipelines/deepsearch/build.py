@@ -58,6 +58,7 @@ def build_job(params: dict, config: dict):
     from synth.pipelines.deepsearch.seeds import SeedPolicy, plan_seeds
     from synth.pipelines.deepsearch.stats import Stats
     from synth.pipelines.deepsearch.step import COMMAND, TemplateTasks
+    from synth.pipelines.deepsearch.strength import parse_size
     from synth.pipelines.deepsearch.task import GenConfig
 
     from synth import manifest as mf
@@ -72,6 +73,8 @@ def build_job(params: dict, config: dict):
         raise UserError("--hops must be at least 1")
     in_band, chars = parse_range(params["seed_in_degree"], "--seed-in-degree"), parse_range(params["seed_chars"], "--seed-chars")
     band = parse_band(params["target_band"])
+    params = {**params, **{key: parse_size(params.get(key), "--" + key.replace("_", "-"))
+                           for key in ("min_solver_params", "solver_params")}}  # '7B' -> 7000000000
     since = _since(params.get("since"))
     teacher = teacher_from_params(params)
     kb = KB(corpus)

@@ -44,7 +44,8 @@ class TemplateTasks(RecordStep):
 
 
 def task_record(kb, cand: Candidate, index: int, cfg: GenConfig, failures, provenance: dict,
-                tier: str = "unverified", pass_rate: float | None = None, edit_history: list | None = None) -> dict:
+                tier: str = "unverified", pass_rate: float | None = None, edit_history: list | None = None,
+                solver: dict | None = None) -> dict:
     """The deepsearch_task record of a verified candidate (tier/pass_rate/edit_history from the solvers)."""
     formal = cand.formal
     answer = kb.doc(formal.variables[formal.target])
@@ -65,6 +66,7 @@ def task_record(kb, cand: Candidate, index: int, cfg: GenConfig, failures, prove
         "verification": verification,
         "tier": tier,
         "pass_rate": pass_rate,
+        "solver": solver,
         "edit_history": edit_history or [],
         "seed_entity": answer.id,
         "category": answer.categories[0] if answer.categories else None,

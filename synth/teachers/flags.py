@@ -46,7 +46,9 @@ Retries = Annotated[int, typer.Option("--retries", min=0, help="Extra attempts a
 RetryBackoff = Annotated[float, typer.Option("--retry-backoff", min=0.0, hidden=True,
                                              help="First retry delay in seconds (doubles per attempt).")]
 Structured = Annotated[str, typer.Option("--structured", help="How JSON replies are constrained: auto | regex (vLLM) "
-                                         "| json_schema (OpenAI response_format) | none.")]
+                                         "| regex_bounded (vLLM, string lengths in the regex too: tiny random-weight "
+                                         "test models only, very slow on real vocabularies) | json_schema (OpenAI "
+                                         "response_format) | none.")]
 MaxModelLen = Annotated[int, typer.Option("--max-model-len", min=256, help="Context length of a spawned vLLM engine.")]
 GpuMemory = Annotated[float | None, typer.Option("--gpu-memory-utilization", min=0.01, max=1.0,
                                                     help="Spawned vLLM: memory fraction (default 0.9 GPU, 0.1 "

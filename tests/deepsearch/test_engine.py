@@ -41,3 +41,24 @@ def test_generate_deepsearch_with_a_real_engine(vllm_endpoint, mini_corpus, tmp_
         assert task["tier"] in ("easy", "rl", "hard")
         assert any(op["op"].startswith("llm_verbalize") for op in task["operators"])
     assert synth("validate", str(out)).returncode == 0
+
+
+def test_generate_deepsearch_with_the_real_smollm2_teacher(smollm2_endpoint, mini_corpus, tmp_path):
+    """The same paths with a real (weak) instruct model: prose, echoed instructions, wrong answers. Each reply
+    becomes a kept task, a logged fallback (llm_verbalize_rejected) or a counted reject; the tier names its solver."""
+    out = tmp_path / "out"
+    res = synth("generate", "deepsearch", "--corpus", str(mini_corpus), "--out", str(out), "--num", "2",
+                "--since", "2025-01-01", "--shortcut-k", "1", "--rollouts", "2", "--closed-book-tries", "1",
+                "--max-turns", "3", "--max-rounds", "1", "--max-tokens", "160", "--solver-params", "135M",
+                "--min-solver-params", "7B", *smollm2_endpoint.teacher, "--json", timeout=1800)
+    assert res.returncode == 0, res.stderr
+    kept = list(read_records([out]))
+    rejects = pl.read_parquet(str(out / "rejects" / "*.parquet")).to_dicts() if (out / "rejects").exists() else []
+    assert len(kept) + len(rejects) == 2 and {r["reason"] for r in rejects} <= ALLOWED_REJECTS
+    for task in kept:
+        assert task["solver"]["model"] == "smollm2" and task["solver"]["parameters"] == 135_000_000
+        assert task["tier"] in ("easy", "unverified")  # a 135M solver may not call a task hard or rl under 7B
+        if task["pass_rate"] is not None and task["pass_rate"] <= 0.8:
+            assert task["tier"] == "unverified" and "--min-solver-params 7B" in task["solver"]["tier_refused"]
+        assert any(op["op"].startswith("llm_verbalize") for op in task["operators"])
+    assert synth("validate", str(out)).returncode == 0

@@ -112,3 +112,24 @@ def test_leaking_verbalization_is_refused_and_too_hard_edits_are_reverted(fake_o
     assert first["kept"] and first["pass_rate_before"] == 1.0 and first["pass_rate_after"] == 0.0
     assert second["edit"] == "REVERT" and second["question_after"] == first["question_before"]
     assert task["pass_rate"] == 1.0 and task["tier"] == "easy" and task["question"] == first["question_before"]
+
+
+def test_tiers_record_their_solver_and_a_weak_solver_cannot_call_a_task_hard(fake_openai, mini_corpus, tmp_path):
+    # never solved: tier hard from a declared 135M solver; with --min-solver-params 7B it is withheld
+    fake_openai.handler = handler(solver=("Grob",))
+    common = ("--max-rounds", "0", "--solver-params", "135M")
+    (task,), _, _ = run(fake_openai, mini_corpus, tmp_path / "plain", *common)
+    assert task["tier"] == "hard" and task["pass_rate"] == 0.0
+    assert task["solver"] == {"model": "fake-model", "parameters": 135_000_000, "rollouts": 2, "max_turns": 12}
+    (task,), _, manifest = run(fake_openai, mini_corpus, tmp_path / "gated", *common, "--min-solver-params", "7B")
+    assert task["tier"] == "unverified" and task["pass_rate"] == 0.0
+    assert task["solver"]["tier_refused"].startswith("hard measured by fake-model (135M) < --min-solver-params 7B")
+    assert manifest["stats"]["tier"] == {"unverified": 1}
+    assert synth("validate", str(tmp_path / "gated")).returncode == 0
+
+
+def test_a_bad_solver_size_is_one_line_and_exit_2(mini_corpus, tmp_path):
+    res = synth("generate", "deepsearch", "--corpus", str(mini_corpus), "--out", str(tmp_path / "o"), "--num", "1",
+                "--min-solver-params", "big")
+    assert res.returncode == 2 and "--min-solver-params must be a parameter count" in res.stderr
+    assert not (tmp_path / "o").exists()

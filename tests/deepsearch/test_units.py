@@ -78,3 +78,18 @@ def test_initials_do_not_break_sentences():
 
 def test_acronyms_and_punctuation_names_do_not_match_common_words():
     assert not tx.mentions("a programming term whose entry", "TERM") and tx.mentions("runs under TERM", "TERM")
+
+
+def test_solver_strength_gate():
+    from synth.pipelines.deepsearch.strength import gate_tier, parse_size, solver_record
+
+    assert parse_size("135M", "--x") == 135_000_000 and parse_size("1.5b", "--x") == 1_500_000_000
+    assert parse_size("7e9", "--x") == 7_000_000_000 and parse_size(None, "--x") is None
+    small, unknown = solver_record("m", 135_000_000, 4, 12), solver_record("m", None, 4, 12)
+    big = solver_record("m", 8_000_000_000, 4, 12)
+    assert gate_tier("hard", small, None) == ("hard", small)          # no minimum: nothing withheld
+    assert gate_tier("easy", small, 7_000_000_000) == ("easy", small)  # easy stands whatever the solver
+    assert gate_tier("rl", big, 7_000_000_000) == ("rl", big)
+    for solver in (small, unknown):
+        tier, gated = gate_tier("rl", solver, 7_000_000_000)
+        assert tier == "unverified" and "< --min-solver-params 7B" in gated["tier_refused"]

@@ -31,3 +31,19 @@ def test_llm_critic_on_a_real_engine(vllm_endpoint, gold, tmp_path):
             assert all(1 <= v <= 5 for v in tag["scores"].values())
     stats = manifest(out)["stats"]
     assert stats["assistant_turns"] == manifest(out)["tokens"]["requests"] - manifest(out)["tokens"].get("parse_retries", 0)
+
+
+def test_llm_critic_with_the_real_smollm2_teacher(smollm2_endpoint, gold, tmp_path):
+    """A real model's verdicts: each assistant turn gets a schema-valid label or the record is a counted reject."""
+    src = write_jsonl(tmp_path / "two.jsonl", list(read_records([gold]))[:2])
+    out = tmp_path / "out"
+    res = synth("label", "turns", str(src), "--out", str(out), "--judge", "llm", *smollm2_endpoint.teacher,
+                "--max-tokens", "200", "--review-chars", "300", "--json", timeout=1800)
+    assert res.returncode == 0, res.stderr
+    counts = manifest(out)["counts"]
+    assert counts["output"] + counts["rejected"] == 2
+    for record in read_records([out]):
+        for message in record["messages"]:
+            if message["role"] == "assistant":
+                assert message["turn_label"]["label"] in ("essential", "unnecessary")
+    assert synth("validate", str(out)).returncode == 0

@@ -25,11 +25,13 @@ class VllmEndpoint:
     model_dir: Path
     process: subprocess.Popen | None = None
     log: Path | None = None
+    structured: str | None = None  # "regex_bounded" for random-weight models (see synth.teachers.structured)
 
     @property
     def teacher(self) -> list[str]:
         """CLI flags that point a synth command at this engine."""
-        return ["--teacher", f"openai:{self.url}", "--model", self.model]
+        extra = ["--structured", self.structured] if self.structured else []
+        return ["--teacher", f"openai:{self.url}", "--model", self.model, *extra]
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -52,7 +52,7 @@ def test_json_replies_validate_even_from_random_weights(vllm_endpoint, tmp_path)
     teacher = preflight(teacher_from_params({"teacher": f"openai:{vllm_endpoint.url}", "model": vllm_endpoint.model}))
     assert teacher.options.structured == "regex"
     summary = run_json_job([str(prompts(tmp_path, 12))], tmp_path / "out", vllm_endpoint.url, vllm_endpoint.model,
-                           structured="regex", max_tokens=200, temperature=1.0)
+                           structured="regex_bounded", max_tokens=200, temperature=1.0)
     assert summary["counts"]["output"] == 12 and summary["counts"]["rejected"] == 0
     judged = pl.read_parquet(str(tmp_path / "out" / "data" / "*.parquet"))["judgement"].to_list()
     assert all(first_schema_error(j, SCORE_SCHEMA) is None for j in judged)

@@ -23,6 +23,7 @@ def compact(value) -> str:
 def test_valid_values_match_the_regex(value):
     assert first_schema_error(value, SCORE_SCHEMA) is None
     assert re.fullmatch(schema_regex(SCORE_SCHEMA), compact(value))
+    assert re.fullmatch(schema_regex(SCORE_SCHEMA, bounded_strings=True), compact(value))
 
 
 @pytest.mark.parametrize("value", [
@@ -33,7 +34,18 @@ def test_valid_values_match_the_regex(value):
 ])
 def test_invalid_values_do_not_match(value):
     assert first_schema_error(value, SCORE_SCHEMA) is not None
-    assert not re.fullmatch(schema_regex(SCORE_SCHEMA), compact(value))
+    assert not re.fullmatch(schema_regex(SCORE_SCHEMA, bounded_strings=True), compact(value))
+
+
+def test_default_regex_leaves_string_lengths_to_validation():
+    # a bound inside the regex costs xgrammar seconds per token on a real vocabulary (issue 30): the default
+    # regex lets a long string through and parse() rejects it by its maxLength
+    long = {"score": 5, "verdict": "good", "reason": "x" * 41, "tags": []}
+    assert re.fullmatch(schema_regex(SCORE_SCHEMA), compact(long))
+    assert "{0,40}" not in schema_regex(SCORE_SCHEMA) and "{0,40}" in schema_regex(SCORE_SCHEMA, bounded_strings=True)
+    assert parse(compact(long), "stop", SCORE_SCHEMA)[1] == "teacher_schema_invalid"
+    assert constraint(SCORE_SCHEMA, "regex_bounded")["structured_outputs"]["regex"] == \
+        schema_regex(SCORE_SCHEMA, bounded_strings=True)
 
 
 def test_nested_objects_nullable_and_numbers():
