@@ -12,7 +12,7 @@ from typer.core import TyperCommand, TyperGroup
 
 # Section title -> top-level commands, in the order data flows through them.
 PIPELINE = (
-    ("Sources", ("corpus", "import")),
+    ("Sources", ("corpus", "import", "teacher")),
     ("Generate and supervise", ("generate", "label", "judge", "reward")),
     ("Curate", ("filter", "validate", "inspect", "export")),
     ("Train and evaluate", ("train", "eval", "serve")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -35,7 +36,8 @@ def test_serve_tools_on_loopback(tmp_path, tiny_jsonl):
 
     corpus = tmp_path / "lexical"  # BM25 only: the server then starts without loading torch/MiniLM
     build_corpus(str(tiny_jsonl), corpus, BuildConfig(dense=False, show_progress=False))
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    token = "a-token-the-test-chose"  # serve tools needs a bearer token on every route but /health (issue 28)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "SYNTH_TOOLS_TOKEN": token}
     proc = subprocess.Popen([sys.executable, "-m", "synth.cli", "serve", "tools", "--corpus", str(corpus),
                              "--port", "0", "--no-python"], stderr=subprocess.PIPE, text=True, env=env)
     try:
@@ -43,11 +45,13 @@ def test_serve_tools_on_loopback(tmp_path, tiny_jsonl):
         assert "serving" in line, line
         url = line.strip().rsplit(" ", 1)[-1]
         body = json.dumps({"name": "search", "arguments": {"query": "Swiss computer scientist", "k": 2}})
-        req = urllib.request.Request(url + "/call", data=body.encode(), headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(url + "/call", data=body.encode(), headers={"Content-Type": "application/json",
+                                                                            "Authorization": f"Bearer {token}"})
         deadline = time.time() + 60
         with urllib.request.urlopen(req, timeout=deadline - time.time()) as resp:
             result = json.loads(resp.read())["result"]
         assert result["results"][0]["doc_id"] == "wirth" and result["mode"] == "bm25"  # default without dense
     finally:
         proc.terminate()
-        assert proc.wait(timeout=60) == 0  # generous: CI boxes are shared
+        # uvicorn finishes in-flight calls, then re-raises SIGTERM (its default since 0.29): a clean stop
+        assert proc.wait(timeout=60) in (0, -signal.SIGTERM)  # generous: CI boxes are shared
