@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 
+import pytest
+
 from synth.report.collect import collect
 
 
@@ -61,13 +63,17 @@ def test_jsonl_shards_and_generic_kind(tmp_path):
     assert fields["counts"] == {"id": 7, "score": 7, "text": 7}
 
 
-def test_manifest_and_data_disagreeing_is_a_warning(datasets, tmp_path):
+def test_manifest_and_data_disagreeing_is_refused(datasets, tmp_path):
+    """A shard missing from a synth dataset is refused (exit 2, naming the shard), not summarised with a
+    warning: every command checks its inputs against the manifest's shard certificates (issue 28)."""
+    from synth.errors import InputError
+
     copy = tmp_path / "damaged"
     shutil.copytree(datasets["deepsearch_task"], copy)
     first = min((copy / "data").glob("*.parquet"))
     first.unlink()
-    report = collect(copy)
-    assert any("manifest counts" in w for w in report["warnings"])
+    with pytest.raises(InputError, match=rf"{first.name}: missing"):
+        collect(copy)
 
 
 def test_real_public_files_are_summarised_and_rendered(shared_data):
