@@ -129,7 +129,7 @@ def test_llm_judge_and_best_of_k(fake_openai, tiny, tmp_path):
         else:  # which plan this conversation follows: its first call says
             first = '"Guido"' in next(m for m in req.messages if m["role"] == "assistant")["content"]
         if first:
-            return planned("hermes", long_plan, answer="the Python language")(req)
+            return planned("hermes", long_plan, answer="Guido van Rossum's Python language")(req)  # no rule settles it
         return planned("hermes", [("search", {"query": "Python creator"})])(req)
     fake_openai.handler = handler
     out = tmp_path / "out"
