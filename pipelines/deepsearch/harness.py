@@ -18,6 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+# A rollout stop that is the teacher's failure, not the solver's, and the stable reason it is recorded under.
+TEACHER_FAILURE_OF_STOP = {"truncated": "teacher_truncated"}
+
 
 @dataclass
 class SolveResult:
@@ -29,9 +32,14 @@ class SolveResult:
     stops: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
-        """What `verification.tool_solver` records (besides status and detail)."""
-        return {"k": len(self.correct), "pass_rate": self.pass_rate, "answers": self.answers,
-                "correct": self.correct, "turns": self.turns, "tool_calls": self.tool_calls, "stops": self.stops}
+        """What `verification.tool_solver` records (besides status and detail). A rollout the teacher's own
+        reply cut short says nothing about the task, so the record names that failure beside the pass rate."""
+        out = {"k": len(self.correct), "pass_rate": self.pass_rate, "answers": self.answers,
+               "correct": self.correct, "turns": self.turns, "tool_calls": self.tool_calls, "stops": self.stops}
+        failures = sorted({TEACHER_FAILURE_OF_STOP[s] for s in self.stops if s in TEACHER_FAILURE_OF_STOP})
+        if failures:
+            out["teacher_failures"] = failures
+        return out
 
 
 class Harness(Protocol):
