@@ -18,8 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-# A rollout stop that is the teacher's failure, not the solver's, and the stable reason it is recorded under.
-TEACHER_FAILURE_OF_STOP = {"truncated": "teacher_truncated"}
+from synth.teachers.agent import TEACHER_FAILURE_OF_STOP
 
 
 @dataclass

@@ -25,6 +25,7 @@ from synth.pipelines.trajectories.messages import final_answer, tool_call_count
 from synth import records
 from synth.records import Reject
 from synth.steps import RecordStep
+from synth.teachers.agent import TEACHER_FAILURE_OF_STOP
 from synth.teachers.errors import TeacherError
 from synth.teachers.tasks import Dropped, TeacherTask
 
@@ -72,7 +73,7 @@ def _stopped(record: dict) -> Reject | None:
     stop = (record.get("metadata") or {}).get("stop")
     if stop in (None, "answer"):
         return None
-    return Reject({"max_turns": "max_turns_reached", "truncated": "teacher_truncated"}.get(stop, "no_answer"),
+    return Reject({"max_turns": "max_turns_reached", **TEACHER_FAILURE_OF_STOP}.get(stop, "no_answer"),
                   f"the rollout stopped at {stop} after {record['metadata'].get('turns')} turns")
 
 

@@ -23,6 +23,10 @@ from typing import Any
 
 from synth.teachers.session import Reply, Session
 
+# A rollout stop that is the teacher's failure (its reply was cut at max_tokens), not the agent's, and the
+# stable reason every pipeline records it under (trajectory rejects, deep-search solver summaries).
+TEACHER_FAILURE_OF_STOP = {"truncated": "teacher_truncated"}
+
 _HERMES = re.compile(r"<tool_call>\s*(.*?)\s*</tool_call>", re.DOTALL)
 
 
