@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 WORDS = ["system", "language", "network", "memory", "protocol", "compiler", "kernel", "process", "signal", "storage", "graph", "vector", "matrix", "parser", "token", "socket", "thread", "buffer", "cache", "index", "query"]
 
 
-def page_xml(i: int) -> str:
+def page_xml(i: int, pages: int = 1000) -> str:
     title = f"Topic {i}"
     if i % 20 == 19:
         body = f"#REDIRECT [[Topic {i - 1}]]"
@@ -36,7 +36,7 @@ def page_xml(i: int) -> str:
     sentences = []
     for j in range(12):
         words = [WORDS[(i * 7 + j * 3 + k) % len(WORDS)] for k in range(14)]
-        sentences.append(f"The {' '.join(words)} links to [[Topic {(i * 31 + j) % 1000}|topic {j}]].")
+        sentences.append(f"The {' '.join(words)} links to [[Topic {(i * 31 + j) % pages}|topic {j}]].")
     body = ("{{Infobox thing|name=" + title + "|size={{convert|3|km}}}}\n'''" + title + "''' "
             + " ".join(sentences) + "&lt;ref&gt;A source&lt;/ref&gt;\n== History ==\nMore text.\n"
             + f"[[Category:Generated {i % 50}]]")
@@ -51,6 +51,32 @@ def write_dump(path: Path, pages: int) -> None:
         for i in range(pages):
             fh.write(page_xml(i))
         fh.write("</mediawiki>")
+
+
+HEADER = ('<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.11/"><siteinfo><sitename>x</sitename>'
+          '<namespaces><namespace key="6">File</namespace><namespace key="14">Category</namespace></namespaces>'
+          "</siteinfo>")
+
+
+def write_multistream(path: Path, pages: int, per_stream: int = 100) -> Path:
+    """`path` (X.xml.bz2) as Wikipedia's multistream dumps are: a header stream, streams of `per_stream`
+    pages, a footer stream; and X-index.txt.bz2 beside it with `offset:id:title` per page. Returns the index."""
+    from multiprocessing import Pool
+
+    index = path.with_name(path.name[: -len(".xml.bz2")] + "-index.txt.bz2")
+    chunks = [(first, min(first + per_stream, pages), pages) for first in range(0, pages, per_stream)]
+    with open(path, "wb") as out, bz2.open(index, "wt", encoding="utf-8") as lines, Pool(2) as pool:
+        out.write(bz2.compress(HEADER.encode()))
+        for (first, last, _), stream in zip(chunks, pool.imap(_stream, chunks, chunksize=16)):
+            lines.write("".join(f"{out.tell()}:{i}:Topic {i}\n" for i in range(first, last)))
+            out.write(stream)
+        out.write(bz2.compress(b"</mediawiki>\n"))
+    return index
+
+
+def _stream(chunk: tuple[int, int, int]) -> bytes:
+    first, last, pages = chunk
+    return bz2.compress("".join(page_xml(i, pages) for i in range(first, last)).encode())
 
 
 def measure(path: Path, how: str) -> dict:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from synth.cli_common import ConfigFile, Force, JsonOut, Out, synth_command
+from synth.cli_common import ConfigFile, Executor, Force, JsonOut, Out, RayAddress, Workers, runtime, synth_command
 
 INDEX_KINDS = ("auto", "flat", "ivf", "hnsw")
 
@@ -35,6 +35,7 @@ def register(app: typer.Typer) -> None:
         max_passages: Annotated[int, typer.Option(min=1, help="Sentences encoded per article (the first ones).")] = 32,
         max_doc_bytes: Annotated[int, typer.Option(min=1, help="Larger documents (JSONL: rows) become doc_too_large "
                                                     "rejects, unread.")] = 20_000_000,
+        executor: Executor = "local", workers: Workers = 1, ray_address: RayAddress = None,
         config: ConfigFile = None, json_out: JsonOut = False, force: Force = False,
     ):
         """Build a search corpus (documents, link graph, BM25 + dense indexes) from SOURCE."""
@@ -45,7 +46,8 @@ def register(app: typer.Typer) -> None:
 
         if dense_index not in INDEX_KINDS:
             raise UserError(f"--dense-index must be one of {', '.join(INDEX_KINDS)}, got {dense_index!r}")
-        cfg = BuildConfig(bm25=bm25, dense=dense, show_progress=not json_out, max_doc_bytes=max_doc_bytes, dense_config=DenseConfig(
+        cfg = BuildConfig(bm25=bm25, dense=dense, show_progress=not json_out, max_doc_bytes=max_doc_bytes,
+                          runtime=runtime(params), dense_config=DenseConfig(
             index=dense_index, flat_max=flat_max, nlist=nlist or None, target_recall=target_recall,
             batch_size=batch_size, max_seq_length=max_seq_length, max_passages=max_passages))
         return build_corpus(source, out, cfg, force=force)

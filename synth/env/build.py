@@ -21,6 +21,7 @@ import numpy as np
 from synth import manifest as mf
 from synth import state
 from synth.dataset import require_new_or_dataset
+from synth.engine import Runtime
 from synth.env.dense import DenseConfig
 from synth.env.sources.tabular import DEFAULT_MAX_DOC_BYTES
 from synth.env.layout import KIND, LAYOUT_VERSION, CorpusPaths
@@ -38,6 +39,7 @@ class BuildConfig:
     dense_config: DenseConfig = field(default_factory=DenseConfig)
     show_progress: bool = True  # runtime only: not part of the config hash
     max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES  # a larger document is a `doc_too_large` reject
+    runtime: Runtime = field(default_factory=Runtime)  # --executor/--workers of the parse: not in the hash
 
     def shaping(self) -> dict:
         shaping = {"bm25": self.bm25, "dense": self.dense, "dense_config": asdict(self.dense_config)}
@@ -90,13 +92,30 @@ def _stage(paths: CorpusPaths, name: str, run: Callable[[], dict]) -> dict:
     return result
 
 
-def _ingest(source: str, paths: CorpusPaths, show: bool, max_doc_bytes: int) -> dict:
+def _documents(source: str, paths: CorpusPaths, cfg: BuildConfig) -> Iterator:
+    """The source's documents: parsed by --workers datatrove tasks when it splits (a multistream dump with
+    its index; a sharded corpus with --workers > 1), else streamed here."""
+    from synth.env.shards import iter_parsed, parse_in_parallel, plan_shards
+    from synth.env.sources import open_source, source_kind
+
+    rt = cfg.runtime
+    plan = plan_shards(source, rt.workers) if source_kind(source) != "foldoc" else None
+    if plan and (source_kind(source) == "mediawiki" or rt.workers > 1 or rt.executor != "local"):
+        figures = parse_in_parallel(plan, paths.staging, rt, cfg.max_doc_bytes)
+        state.write_json_atomic(paths.stages / "parse.json", {"tasks": figures, "executor": rt.executor,
+                                                              "workers": rt.workers})
+        return iter_parsed(paths.staging / "parsed", len(plan))
+    return open_source(source, cfg.max_doc_bytes)
+
+
+def _ingest(source: str, paths: CorpusPaths, cfg: BuildConfig) -> dict:
     from synth.env.graph import build_graph
     from synth.env.ingest import finalize, stage
-    from synth.env.sources import open_source
 
+    show, max_doc_bytes = cfg.show_progress, cfg.max_doc_bytes
+    documents = _documents(source, paths, cfg)
     with progress_bar("read source", None, show) as tick:
-        ingested, redirects = stage(open_source(source, max_doc_bytes), paths, tick, max_doc_bytes)
+        ingested, redirects = stage(documents, paths, tick, max_doc_bytes)
     with progress_bar("write documents", ingested.inputs, show) as tick:
         finalize(ingested, redirects, paths, tick)
     with progress_bar("resolve links", None, show) as tick:
@@ -170,7 +189,7 @@ def _build_locked(source: str, out: Path, cfg: BuildConfig, force: bool, src_has
                   started: float) -> dict:
     paths = CorpusPaths(out)
     _prepare(out, digest, force)
-    counts = _stage(paths, "ingest", lambda: _ingest(source, paths, cfg.show_progress, cfg.max_doc_bytes))
+    counts = _stage(paths, "ingest", lambda: _ingest(source, paths, cfg))
     indexes: dict = {}
     if cfg.bm25:
         indexes["bm25"] = _stage(paths, "bm25", lambda: _bm25(paths, counts["articles"], cfg.show_progress))
@@ -197,6 +216,13 @@ def _dense(paths: CorpusPaths, n: int, cfg: BuildConfig) -> dict:
 
     with progress_bar("encode (MiniLM)", n, cfg.show_progress) as tick:
         return build_dense(dense_passages(paths, cfg.dense_config), paths.dense, cfg.dense_config, tick)
+
+
+def _executor(paths: CorpusPaths, cfg: BuildConfig) -> dict:
+    parse = state.read_json(paths.stages / "parse.json")
+    if parse is None:  # parsed in this process
+        return {"type": "local", "tasks": 1, "workers": 1}
+    return {"type": parse["executor"], "tasks": len(parse["tasks"]), "workers": parse["workers"]}
 
 
 def _write_card(paths: CorpusPaths, source: str, src_hash: str, counts: dict, indexes: dict) -> dict:
@@ -226,7 +252,7 @@ def _write_manifest(paths: CorpusPaths, source: str, src_hash: str, digest: str,
         "counts": {"input": counts["inputs"], "output": counts["documents"], "rejected": sum(rejected.values()),
                    "rejected_by_reason": rejected},
         "timings": {"started": begun, "finished": _now(), "seconds": round(time.time() - started, 3)},
-        "executor": {"type": "local", "tasks": 1, "workers": 1}, "versions": mf.versions(),
+        "executor": _executor(paths, cfg), "versions": mf.versions(),
         "output_hash": mf.hash_files(files), "files": [f"data/{p.name}" for p in files],
         "shards": mf.certify_shards(paths.root, files),
         "stats": {"corpus_version": card["version"], "counts": card["counts"], "indexes": card["indexes"],
