@@ -29,6 +29,10 @@ CORPUS directory layout (layout_version 1; other code may rely on every name bel
         target       str      the target as written in the source (before resolution)
     graph/unresolved.parquet  links whose target names no document: src, target, anchor, start, end
     graph/degrees.parquet     id, row, out_degree, in_degree (distinct neighbours), out_links, in_links
+    graph/*.npy               the same links as memory-mapped CSR (synth/env/csr.py): src_rows, dst_rows
+                              (int32 per link id = row of links.parquet); out_ptr/out_ids, in_ptr/in_ids
+                              (link ids grouped by source / target row, text order kept)
+    graph/link_spans.arrow    anchor, start, end per link id (uncompressed IPC, memory-mapped)
     lookup/docs.arrow         the documents again as an uncompressed Arrow IPC file (memory-mapped by
                               `Corpus` for O(1) access by row; same columns)
     lookup/titles.parquet     title, id, article (the article id after following redirects)

@@ -160,8 +160,16 @@ def test_a_sharded_jsonl_corpus_builds_on_two_workers(sharded_jsonl, tmp_path):
 
 @pytest.mark.slow
 def test_ray_gives_the_local_corpus(multistream, tmp_path):
-    pytest.importorskip("ray")
-    local, ray = build(multistream, tmp_path / "l", workers=2), build(multistream, tmp_path / "r", executor="ray",
-                                                                      workers=2)
-    assert ray["version"] == local["version"]
+    ray = pytest.importorskip("ray")
+    local = build(multistream, tmp_path / "l", workers=2)
+    try:
+        on_ray = build(multistream, tmp_path / "r", executor="ray", workers=2)
+    except Exception as exc:  # Ray's own 30 s raylet start-up limit, on a box loaded by other sessions
+        if "timed out during startup" not in str(exc):
+            raise
+        pytest.skip(f"a local Ray cluster did not start here: {exc}")
+    finally:
+        ray.shutdown()
+    assert on_ray["version"] == local["version"]
+    assert_same_corpus(tmp_path / "l", tmp_path / "r")
     assert json.loads((tmp_path / "r" / "manifest.json").read_text())["executor"]["type"] == "ray"
