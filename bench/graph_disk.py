@@ -6,7 +6,8 @@
 A synthetic graph (no parsing: pages link to pseudo-random pages, anchors of ~10 characters) is written
 the way `corpus build` writes it: graph/links.parquet, link_spans.arrow, and the CSR .npy files by
 `synth.env.csr`. Each step runs in its own process (so each peak RSS is its own): `build` (peak RSS of the CSR build), `mapped`
-and `loaded` (open the graph, then 20k random links_from + links_to calls: peak RSS, calls/s).
+and `loaded` (open the graph, then 20k random links_from + links_to calls: peak RSS, anonymous RSS at the
+end, calls per second of wall and of CPU).
 """
 
 from __future__ import annotations
@@ -28,6 +29,15 @@ sys.path.insert(0, str(REPO))
 
 def peak_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def anon_mb() -> float:
+    """Anonymous resident memory now: what the process holds itself. Peak RSS also counts the pages of
+    memory-mapped files it touched, which the kernel drops under pressure (page cache)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
 
 
 def write_links(folder: Path, pages: int, per_page: int) -> None:
@@ -90,7 +100,7 @@ def walk(folder: Path, pages: int, how: str) -> dict:
         seen += len(graph.links_from(row)) + len(graph.links_to(row))
     calls, cpu = 2 * len(rows), time.process_time() - cpu
     return {"how": how, "open_s": round(opened, 2), "calls_per_s": round(calls / (time.perf_counter() - start)),
-            "calls_per_cpu_s": round(calls / cpu), "links_seen": seen, "peak_rss_mb": peak_mb()}
+            "calls_per_cpu_s": round(calls / cpu), "links_seen": seen, "peak_rss_mb": peak_mb(), "anon_rss_mb": anon_mb()}
 
 
 def run(*args: str, per_page: int = 12) -> dict:
