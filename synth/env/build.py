@@ -98,9 +98,10 @@ def _documents(source: str, paths: CorpusPaths, cfg: BuildConfig) -> Iterator:
     from synth.env.shards import iter_parsed, parse_in_parallel, plan_shards
     from synth.env.sources import open_source, source_kind
 
-    rt = cfg.runtime
-    plan = plan_shards(source, rt.workers) if source_kind(source) != "foldoc" else None
-    if plan and (source_kind(source) == "mediawiki" or rt.workers > 1 or rt.executor != "local"):
+    rt, kind = cfg.runtime, source_kind(source)
+    wanted = kind == "mediawiki" or (kind == "tabular" and (rt.workers > 1 or rt.executor != "local"))
+    plan = plan_shards(source, rt.workers) if wanted else None
+    if plan:
         figures = parse_in_parallel(plan, paths.staging, rt, cfg.max_doc_bytes)
         state.write_json_atomic(paths.stages / "parse.json", {"tasks": figures, "executor": rt.executor,
                                                               "workers": rt.workers})

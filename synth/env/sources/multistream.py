@@ -81,7 +81,10 @@ def iter_streams(path: Path, start: int, end: int) -> Iterator[tuple[int, bytes]
                 if not pending:
                     break
                 pos += len(pending)
-            parts.append(decoder.decompress(pending))
+            try:
+                parts.append(decoder.decompress(pending))
+            except OSError as exc:  # say which stream: the index tells which pages it holds
+                raise OSError(f"bz2 stream at byte {at}: {exc}") from None
             pending = b""
             if decoder.eof:
                 pending = decoder.unused_data
