@@ -33,7 +33,8 @@ from synth.env.build import BuildConfig, build_corpus
 out = build_corpus(sys.argv[1], sys.argv[2], BuildConfig(bm25=False, dense=False, show_progress=False,
                    runtime=Runtime(executor=sys.argv[3], workers=int(sys.argv[4]))))
 print(json.dumps({"version": out["version"], "documents": out["documents"], "links": out["links"],
-                  "main_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+                  "main_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                  "main_cpu_s": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 1)}))
 """
 
 
@@ -47,7 +48,8 @@ def build(dump: Path, out: Path, executor: str, workers: int) -> dict:
     tasks = json.loads((out / ".synth" / "stages" / "parse.json").read_text())["tasks"]
     return {"executor": executor, "workers": workers, **row, "wall_s": round(time.perf_counter() - started, 1),
             "tasks": len(tasks), "worker_peak_rss_mb": [t["peak_rss_mb"] for t in tasks],
-            "pages_per_s_per_worker": round(sum(t["documents"] for t in tasks) / sum(t["seconds"] for t in tasks))}
+            "pages_per_s_per_worker": round(sum(t["documents"] for t in tasks) / sum(t["seconds"] for t in tasks)),
+            "parse_cpu_s": round(sum(t.get("cpu_seconds", 0) for t in tasks), 1)}
 
 
 def dump_for(folder: Path, size: int) -> Path:

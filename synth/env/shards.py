@@ -92,12 +92,13 @@ class ParseShard(PipelineStep):
         self.plan, self.parsed, self.max_doc_bytes = plan, parsed, max_doc_bytes
 
     def run(self, data=None, rank: int = 0, world_size: int = 1):
-        started, docs = time.perf_counter(), 0
+        started, cpu, docs = time.perf_counter(), time.process_time(), 0
         with BatchWriter(Path(self.parsed) / f"{rank:05d}.parquet", PARSED_SCHEMA, batch_rows=512) as out:
             for doc in iter_share(self.plan[rank], self.max_doc_bytes):
                 out.add(to_row(doc))
                 docs += 1
         figures = {"rank": rank, "documents": docs, "seconds": round(time.perf_counter() - started, 2),
+                   "cpu_seconds": round(time.process_time() - cpu, 2),
                    "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
         (Path(self.parsed) / f"{rank:05d}.json").write_text(json.dumps(figures))
         yield from ()
