@@ -132,6 +132,10 @@ def parse_in_parallel(plan: list[dict], staging: Path, runtime, max_doc_bytes: i
     """Run (or resume) the parse tasks; returns each task's figures (documents, seconds, peak RSS)."""
     from synth.engine import _make_executor, _quiet_datatrove  # as every synth command builds and quiets it
 
+    if runtime.executor == "slurm":  # datatrove's Slurm executor submits and returns: nothing to merge yet
+        from synth.errors import UserError
+
+        raise UserError("corpus build: --executor slurm is not supported yet; use local or ray")
     parsed, logs = staging / "parsed", staging / "parse-logs"
     saved = staging / "plan.json"
     if not saved.is_file() or json.loads(saved.read_text()) != plan:  # another split: start the parse afresh

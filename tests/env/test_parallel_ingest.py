@@ -18,7 +18,7 @@ from synth.env.shards import iter_share, parse_in_parallel, plan_shards
 from synth.env.sources.mediawiki import iter_mediawiki
 from synth.env.sources.tabular import iter_tabular
 from synth.env.sources.multistream import index_for, iter_stream_range, split_streams, stream_offsets
-from synth.errors import InputError
+from synth.errors import InputError, UserError
 from tests.env.test_mediawiki import PAGES, export, page
 
 MORE = [page(100 + i, f"Topic {i}", [("2024-01-02T00:00:00Z", f"Topic {i} links [[Topic {(i * 7) % 40}]] and "
@@ -112,6 +112,12 @@ def test_a_resumed_parse_redoes_only_the_unfinished_shard(multistream, tmp_path)
     other = plan_shards(str(multistream), 2)  # another --workers: another split, parsed afresh
     parse_in_parallel(other, staging, Runtime(workers=1), 1 << 20)
     assert not shards[2].exists() and json.loads((staging / "plan.json").read_text()) == other
+
+
+def test_slurm_is_refused_before_anything_is_parsed(multistream, tmp_path):
+    with pytest.raises(UserError, match="--executor slurm is not supported"):
+        parse_in_parallel(plan_shards(str(multistream), 2), tmp_path / "staging", Runtime(executor="slurm"), 1 << 20)
+    assert not (tmp_path / "staging").exists()
 
 
 def test_a_bad_index_line_names_the_file_and_line(multistream):
