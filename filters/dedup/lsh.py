@@ -98,7 +98,10 @@ class BatchedSignature(MinhashSignature):
             parts = [self._minima(shingles[i:i + SHINGLES_PER_BATCH], np.zeros(1, np.int64))
                      for i in range(0, len(shingles), SHINGLES_PER_BATCH)]
             return np.minimum.reduce(parts)
-        phv = (shingles * a + b) % MERSENNE
+        with np.errstate(over="ignore"):
+            phv = shingles * a  # wraps at 2^64, as datatrove's does
+            phv += b
+        phv = mod_mersenne(phv)
         if self.config.hash_config.precision == 32:
             phv &= np.uint64(self.config.hash_config.max)
         return np.minimum.reduceat(phv, starts, axis=0)
@@ -119,6 +122,16 @@ class BatchedSignature(MinhashSignature):
         whole = np.zeros((len(batch), self.num_hashes), np.uint16)  # a record without shingles: zeros
         whole[has] = sigs.astype(np.uint16)
         full.write(whole.tobytes())
+
+
+def mod_mersenne(x: np.ndarray) -> np.ndarray:
+    """x % (2^61 - 1) for uint64 x without a division: x = hi * 2^61 + lo = hi + lo (mod 2^61 - 1), and
+    hi + lo < 2 * (2^61 - 1), so one conditional subtraction finishes it. In place."""
+    hi = x >> np.uint64(61)
+    x &= MERSENNE
+    x += hi
+    x -= np.where(x >= MERSENNE, MERSENNE, np.uint64(0))
+    return x
 
 
 def band_keys(records: np.ndarray, rows: int) -> np.ndarray:

@@ -81,22 +81,17 @@ class MinhashSignature(MinhashDedupSignature):
 
     def __init__(self, output_folder: str, options: MinhashOptions):
         super().__init__(output_folder, config=options.config(), language=SimpleWordTokenizer())
+        # datatrove's `simplify_text` removes diacritics character by character (half the stage's time on
+        # short English records); on ASCII text that pass cannot change anything, so it is skipped there
+        self.ascii_config = dataclasses.replace(self.config.norm_config, norm_unicode_diacritics=False)
 
     def get_shingles(self, text: str) -> np.ndarray:
-        tokens = self.word_tokenizer.word_tokenize(simplify(text, self.config.norm_config))
+        config = self.ascii_config if text.isascii() else self.config.norm_config
+        tokens = self.word_tokenizer.word_tokenize(simplify_text(text, config))
         n = self.config.n_grams
-        grams = [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)] or ([" ".join(tokens)] if tokens else [])
-        hashes = (xxhash.xxh64_intdigest(g.encode("utf-8")) for g in grams)
+        grams = list(map(" ".join, zip(*(tokens[i:] for i in range(n))))) or ([" ".join(tokens)] if tokens else [])
+        hashes = map(xxhash.xxh64_intdigest, map(str.encode, grams))  # UTF-8
         return np.fromiter(hashes, dtype=np.uint64, count=len(grams)).reshape((-1, 1))
-
-
-def simplify(text: str, config: TextNormConfig) -> str:
-    """datatrove's `simplify_text`, skipping its per-character diacritics pass where it cannot change
-    anything (ASCII text: NFD is the identity and no character is a combining mark). That pass was half
-    of the signature stage's time on short English records."""
-    if config.norm_unicode_diacritics and text.isascii():
-        config = dataclasses.replace(config, norm_unicode_diacritics=False)
-    return simplify_text(text, config)
 
 
 def sig_dtype(options: MinhashOptions, with_doc: bool = True) -> np.dtype:

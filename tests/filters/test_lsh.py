@@ -7,6 +7,7 @@ import random
 
 import numpy as np
 import pytest
+import xxhash
 from datatrove.data import Document
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -46,6 +47,16 @@ def test_batched_signatures_equal_datatrove_per_record(tmp_path, monkeypatch):
         bands = reference.get_signature(shingles)
         assert [int(by_doc[doc][f"h{j}"]) for j in range(options.hashes)] == bands[2]
         assert whole[doc].tolist() == [h & 0xFFFF for band in bands for h in band]
+
+
+def test_shingles_skip_the_diacritics_pass_only_where_it_changes_nothing(tmp_path):
+    from datatrove.utils.text import simplify_text
+
+    signer = MinhashSignature(str(tmp_path), MinhashOptions())
+    for text in ["Café naïve résumé, Ærø — “quoted”", "Tuesday 12 March: 3.5% OK!", "plain words only here"]:
+        slow = signer.word_tokenizer.word_tokenize(simplify_text(text, signer.config.norm_config))
+        grams = [" ".join(slow[i:i + 3]) for i in range(len(slow) - 2)]
+        assert signer.get_shingles(text).ravel().tolist() == [xxhash.xxh64_intdigest(g.encode()) for g in grams]
 
 
 def _write_bucket(folder, file_id: int, keys: list[tuple], options: MinhashOptions, whole: bool = True) -> None:
