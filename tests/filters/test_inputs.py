@@ -62,7 +62,7 @@ def test_filter_help_fits_80_columns_without_cut_flag_names():
     lines = result.output.splitlines()
     assert max(len(line) for line in lines) <= 80
     for flag in ("--minhash-threshold", "--semantic-threshold", "--decontam-threshold", "--decontam-window",
-                 "--max-per-answer", "--strict"):
+                 "--max-per-answer", "--strict", "--no-decontam-embedding", "--decontam-embedding"):
         assert flag in result.output, flag
 
 
