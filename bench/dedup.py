@@ -10,7 +10,8 @@
    measured in this process before and after the run; the mean is used). Other jobs share the 2 cores, so
    the same ratio is also printed in CPU time (records per CPU-second), which contention moves less.
 2. MinHash and exact dedup records/s on the same records, against `synth import` (read + write only).
-3. Streaming: peak RSS of `--dedup exact,minhash` at --records and 4x --records.
+3. Streaming: records/s and peak RSS of `--dedup exact,minhash` against `synth import` of the same file at
+   each of --stream-sizes (the bench records, then "(part k)" copies of them: near-duplicates).
 4. ANN on --vectors embeddings. Encoding 1M real texts is out of reach on 2 cores, so: the embeddings of
    the real FOLDOC sentences come from run 1 (its sign stage files); 1,000 of them are held out as
    queries; the rest anchor a synthetic set that keeps their structure: each synthetic vector lies on an
@@ -29,6 +30,7 @@ import json
 import random
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -141,22 +143,37 @@ def minhash_speed(records: list[dict], folder: Path) -> dict:
     return found
 
 
-def streaming(records: list[dict], folder: Path) -> dict:
-    print("\n## streaming: peak RSS of --dedup exact,minhash --filters none at growing size")
+def corpus(records: list[dict], total: int) -> list[dict]:
+    """`total` records: the bench records, then copies of them with a "(part k)" suffix (near-duplicates
+    of their originals: a corpus that keeps growing in both new text and repeats)."""
+    return [{"id": f"{r['id']}-{k}", "text": f"{r['text']} (part {k})" if k else r["text"]}
+            for k in range(-(-total // len(records))) for r in records][:total]
+
+
+def streaming(records: list[dict], folder: Path, sizes: list[int]) -> dict:
+    """Peak RSS and records/s of `--dedup exact,minhash --filters none` against `synth import` of the same
+    file, import first, at each size (both in child processes of this one, one size after the other)."""
+    print("\n## streaming: --dedup exact,minhash --filters none against synth import, by input size")
+    print("| records | import rec/s | import peak RSS | filter rec/s | ratio to import | filter peak RSS | removed |")
+    print("|---|---|---|---|---|---|---|", flush=True)
     found = {}
-    for factor in (1, 4):
-        big = [{"id": f"{r['id']}-{k}", "text": f"{r['text']} (part {k})" if k else r["text"]}
-               for k in range(factor) for r in records]
-        src = write_jsonl(folder / f"x{factor}.jsonl", big)
-        run = measured(synth("filter", str(src), "--out", str(folder / f"mem{factor}"), "--dedup", "exact,minhash",
+    for size in sizes:
+        src = write_jsonl(folder / f"n{size}.jsonl", corpus(records, size))
+        base = measured(synth("import", str(src), "--out", str(folder / f"imp{size}")))
+        run = measured(synth("filter", str(src), "--out", str(folder / f"mem{size}"), "--dedup", "exact,minhash",
                              "--filters", "none"))
-        found[len(big)] = run["rss_mb"]
-        print(f"{len(big):>9} records: peak RSS {run['rss_mb']:7.0f} MB, {len(big) / run['seconds']:8.1f} rec/s")
+        removed = json.loads(run["out"].strip().splitlines()[-1])["counts"]["rejected"]
+        found[size] = {"import": size / base["seconds"], "import_rss_mb": base["rss_mb"],
+                       "filter": size / run["seconds"], "rss_mb": run["rss_mb"]}
+        row = found[size]
+        print(f"| {size:,} | {row['import']:,.0f} | {base['rss_mb']:.0f} MB | {row['filter']:,.0f} | "
+              f"{row['filter'] / row['import']:.2f}x | {run['rss_mb']:.0f} MB | {removed:,} |", flush=True)
         src.unlink()
-    sizes = sorted(found)
-    per_record = (found[sizes[1]] - found[sizes[0]]) * 2**20 / (sizes[1] - sizes[0])
-    print(f"growth: {per_record:.0f} bytes per extra record (dedup keys + MinHash signature sort buffers)")
-    return {"rss_mb": found, "bytes_per_record": per_record}
+        for out in (f"imp{size}", f"mem{size}"):
+            shutil.rmtree(folder / out, ignore_errors=True)
+    low, high = found[min(found)]["rss_mb"], found[max(found)]["rss_mb"]
+    print(f"peak RSS at {max(found):,} / at {min(found):,} records: {high / low:.3f} (goal within 10%)")
+    return found
 
 
 def real_embeddings(folder: Path, originals: int) -> np.ndarray:
@@ -286,6 +303,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--sample", type=int, default=10_000, help="records for the raw encode rate")
     parser.add_argument("--parts", default="e2e,minhash,streaming,ann")
+    parser.add_argument("--stream-sizes", default="150000,1000000", help="streaming part: input sizes (records)")
     parser.add_argument("--indexes", default="ivf,hnsw", help="ANN indexes to time against flat")
     parser.add_argument("--embeddings-from", type=Path, default=None,
                         help="ANN only: real embeddings from this earlier `synth filter --dedup semantic` output "
@@ -308,7 +326,7 @@ def main() -> None:
         if "minhash" in parts:
             results["minhash"] = minhash_speed(records, folder)
         if "streaming" in parts:
-            results["streaming"] = streaming(records, folder)
+            results["streaming"] = streaming(records, folder, [int(n) for n in args.stream_sizes.split(",")])
         if "ann" in parts:
             results["ann"] = ann(args.embeddings_from or folder, originals, args.vectors, args.queries,
                                  args.indexes.split(","))

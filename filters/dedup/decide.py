@@ -37,6 +37,13 @@ class DecideOptions:
     run_info: dict = field(default_factory=dict)
 
 
+def needed_keys(opts: DecideOptions) -> tuple[str, ...]:
+    """The sign stage's columns this run's methods read (the others are not loaded)."""
+    wanted = {"exact": "exact", "trajectory": "traj"}
+    keys = ["pos", "verified", "length"] + [wanted[m] for m in opts.methods if m in wanted]
+    return tuple(keys + (["answer_hash"] if opts.max_per_answer else []))
+
+
 class Embeddings:
     """Rows of the sign stage's per-task embedding files, memory-mapped and gathered on demand."""
 
@@ -70,8 +77,8 @@ class DecideStep(PipelineStep):
 
     def run(self, data=None, rank: int = 0, world_size: int = 1):
         started = time.perf_counter()
-        meta = output.load_meta(self.sign_dir, self.tasks)
         opts = self.options
+        meta = output.load_meta(self.sign_dir, self.tasks, needed_keys(opts))
         past = Loaded(opts.index, opts.run_key, ["exact", "traj", "answer_hash"],
                       opts.dim if "semantic" in opts.methods else 0)
         rm = mt.Removals(np.ones(len(meta["pos"]), dtype=bool))

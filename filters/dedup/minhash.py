@@ -1,7 +1,7 @@
-"""MinHash near-duplicate detection with datatrove's MinHash stages (signatures, LSH buckets, clusters).
-
-We keep datatrove's stages 1-3 and replace its stage 4 (which drops all but the union-find root of a
-cluster) with our decide stage, which applies the keep-one policy and names the kept twin. One override:
+"""MinHash near-duplicate detection laid out as datatrove's MinHash stages (signatures, LSH buckets,
+clusters): its signature values and file formats, computed at corpus scale by `lsh` (stages 1-2) and
+`components` (stage 3); its stage 4 (which drops all but the union-find root of a cluster) is our decide
+stage, which applies the keep-one policy and names the kept twin. One override:
 `get_shingles`. datatrove 0.10's default hash (`xxhash64` on `str`) raises under xxhash>=4 ("Strings must
 be encoded before hashing") and its English word tokenizer needs spaCy; ours encodes to UTF-8, tokenizes
 like decontamination (CJK characters are words), and lets a text shorter than one n-gram be one shingle,
@@ -10,15 +10,14 @@ so short questions still collide with their exact copies.
 
 from __future__ import annotations
 
-import os
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import xxhash
-from datatrove.pipeline.base import PipelineStep
-from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupCluster, MinhashDedupSignature
+from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupSignature
 from datatrove.utils.text import TextNormConfig, simplify_text
 from synth.filters.text import SimpleWordTokenizer
 
@@ -41,7 +40,7 @@ class MinhashOptions:
     buckets: int = 19   # = lsh_shape(DEFAULT_THRESHOLD)
     hashes: int = 5
     seed: int = 1
-    threshold: float = DEFAULT_THRESHOLD  # candidate pairs are verified against it (VerifyPairs)
+    threshold: float = DEFAULT_THRESHOLD  # candidate pairs are verified against it (lsh.BandMatches)
 
     @classmethod
     def for_threshold(cls, threshold: float, n_grams: int = DEFAULT_NGRAMS, buckets: int = 0, hashes: int = 0):
@@ -76,36 +75,22 @@ def collision_probability(jaccard, bands: int, rows: int):
 
 
 class MinhashSignature(MinhashDedupSignature):
+    """datatrove's signature stage with our shingles; `lsh.BatchedSignature` runs it a batch at a time."""
+
     name = "🎯 MinHash signatures"
 
     def __init__(self, output_folder: str, options: MinhashOptions):
         super().__init__(output_folder, config=options.config(), language=SimpleWordTokenizer())
-        self.full_folder = Path(output_folder) / FULL_SIGNATURES
-        self._doc, self._full = -1, None
-
-    def run(self, data, rank: int = 0, world_size: int = 1):
-        """datatrove's signature pass, also keeping each record's whole signature (low 32 bits of every
-        hash, row = record index) for VerifyPairs."""
-        self.full_folder.mkdir(parents=True, exist_ok=True)
-        path = self.full_folder / f"{rank:05d}.sig"
-        self._doc = -1
-        with open(path, "r+b" if path.exists() else "wb") as self._full:
-            return super().run(data, rank, world_size)
-
-    def get_signature(self, shingles: np.ndarray) -> list[list[int]]:
-        bands = super().get_signature(shingles)
-        if self._full is not None:
-            flat = np.asarray(bands, dtype=np.uint64).ravel().astype(np.uint32)
-            self._full.seek(self._doc * flat.nbytes)
-            self._full.write(flat.tobytes())
-        return bands
+        # datatrove's `simplify_text` removes diacritics character by character (half the stage's time on
+        # short English records); on ASCII text that pass cannot change anything, so it is skipped there
+        self.ascii_config = dataclasses.replace(self.config.norm_config, norm_unicode_diacritics=False)
 
     def get_shingles(self, text: str) -> np.ndarray:
-        self._doc += 1  # datatrove shingles every record once, in order: this is its index in the task
-        tokens = self.word_tokenizer.word_tokenize(simplify_text(text, self.config.norm_config))
+        config = self.ascii_config if text.isascii() else self.config.norm_config
+        tokens = self.word_tokenizer.word_tokenize(simplify_text(text, config))
         n = self.config.n_grams
-        grams = [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)] or ([" ".join(tokens)] if tokens else [])
-        hashes = (xxhash.xxh64_intdigest(g.encode("utf-8")) for g in grams)
+        grams = list(map(" ".join, zip(*(tokens[i:] for i in range(n))))) or ([" ".join(tokens)] if tokens else [])
+        hashes = map(xxhash.xxh64_intdigest, map(str.encode, grams))  # UTF-8
         return np.fromiter(hashes, dtype=np.uint64, count=len(grams)).reshape((-1, 1))
 
 
@@ -132,61 +117,3 @@ def write_sorted(path: Path, records: np.ndarray) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     records.tofile(tmp)
     tmp.replace(path)
-
-
-def _passthrough(iterable, **_):
-    return iterable
-
-
-class QuietCluster(MinhashDedupCluster):
-    """datatrove's cluster stage without its tqdm bar on the user's terminal (stage progress is ours)."""
-
-    def run(self, data=None, rank: int = 0, world_size: int = 1):
-        from datatrove.pipeline.dedup import minhash as module
-
-        original, module.tqdm = module.tqdm, _passthrough
-        try:
-            return super().run(data, rank, world_size)
-        finally:
-            module.tqdm = original
-
-
-class VerifyPairs(PipelineStep):
-    """Drops LSH candidate pairs whose whole signatures agree on fewer than J - VERIFY_MARGIN of their hashes
-    (the estimated Jaccard). Bands alone accept each weak pair with a small chance; with many records that
-    share boilerplate, those chances chain into one connected cluster (bench/dedup_quality.py: 200 texts with
-    a common header and footer, Jaccard ~0.2, became one cluster of 200). Pairs with an index run are kept:
-    past runs keep no whole signatures."""
-
-    name = "🎯 MinHash pair check"
-    type = "🫂 - DEDUP"
-
-    def __init__(self, sig_folder: str, dups_folder: str, options: MinhashOptions):
-        super().__init__()
-        self.sig_folder, self.dups_folder, self.options = Path(sig_folder), Path(dups_folder), options
-
-    def run(self, data=None, rank: int = 0, world_size: int = 1):
-        minimum = self.options.threshold - VERIFY_MARGIN
-        for path in sorted(self.dups_folder.glob(f"{rank:05d}_*.dups")):
-            pairs = np.fromfile(path, dtype="<u4").reshape(-1, 4)
-            keep = self._agreement(pairs) >= minimum
-            self.stat_update("unverified_pairs", value=int((~keep).sum()))
-            tmp = path.with_name(f".{path.name}.tmp")
-            pairs[keep].tofile(tmp)
-            os.replace(tmp, path)
-        return
-        yield  # a generator, as datatrove steps are
-
-    def _agreement(self, pairs: np.ndarray) -> np.ndarray:
-        """Share of equal hashes per pair; 1.0 (kept) for pairs that involve an index run."""
-        found = np.ones(len(pairs))
-        local = (pairs[:, 0] < INDEX_FILE_BASE) & (pairs[:, 2] < INDEX_FILE_BASE)
-        width = self.options.buckets * self.options.hashes
-        sigs = {}
-        for f1, f2 in {(int(a), int(b)) for a, b in pairs[local][:, [0, 2]]}:
-            for f in (f1, f2):
-                if f not in sigs:
-                    sigs[f] = np.memmap(self.sig_folder / FULL_SIGNATURES / f"{f:05d}.sig", dtype=np.uint32, mode="r").reshape(-1, width)
-            rows = np.flatnonzero(local & (pairs[:, 0] == f1) & (pairs[:, 2] == f2))
-            found[rows] = (sigs[f1][pairs[rows, 1]] == sigs[f2][pairs[rows, 3]]).mean(axis=1)
-        return found

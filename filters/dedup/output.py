@@ -29,13 +29,22 @@ def meta_file(sign_dir: Path, task: int) -> Path:
     return Path(sign_dir) / "meta" / f"{task:05d}.parquet"
 
 
-def load_meta(sign_dir: Path, tasks: int) -> dict:
-    """The keys of every signed row (ids stay on disk), with each sign task's first row in `offsets`."""
+def load_meta(sign_dir: Path, tasks: int, keys=KEYS) -> dict:
+    """The `keys` columns of every signed row (ids stay on disk), with each sign task's first row in
+    `offsets`. Filled batch by batch into arrays sized from the files' footers: no second copy."""
     import pyarrow.parquet as pq
 
-    tables = [pq.read_table(meta_file(sign_dir, t), columns=list(KEYS)) for t in range(tasks)]
-    meta = {k: np.concatenate([t[k].to_numpy() for t in tables]) if tables else np.zeros(0) for k in KEYS}
-    meta["offsets"] = np.cumsum([0] + [t.num_rows for t in tables])
+    files = [pq.ParquetFile(meta_file(sign_dir, t)) for t in range(tasks)]
+    offsets = np.cumsum([0] + [f.metadata.num_rows for f in files])
+    types = {name: files[0].schema_arrow.field(name).type.to_pandas_dtype() for name in keys} if files else {}
+    meta = {k: np.zeros(int(offsets[-1]), dtype=types.get(k, np.float64)) for k in keys}
+    for task, parquet in enumerate(files):
+        at = int(offsets[task])
+        for batch in parquet.iter_batches(batch_size=65536, columns=list(keys)):
+            for k in keys:
+                meta[k][at:at + batch.num_rows] = batch.column(k).to_numpy()
+            at += batch.num_rows
+    meta["offsets"] = offsets
     return meta
 
 
@@ -59,38 +68,42 @@ def current_ids(sign_dir: Path, meta: dict, rows: np.ndarray) -> dict[int, str]:
     return found
 
 
-def _lines(sign_dir: Path, meta: dict, rm, past, cap: int) -> tuple[np.ndarray, list[bytes]]:
-    """(positions, JSON lines) of every dedup removal, sorted by position."""
+def _removals(sign_dir: Path, meta: dict, rm, past, cap: int):
+    """(positions, render) of every dedup removal, sorted by position; `render(i)` is the JSON line of the
+    i-th. Lines are rendered as they are written: held all at once they cost ~4 kB each (orjson's buffer)."""
     if not rm.parts:
-        return np.zeros(0, np.int64), []
+        return np.zeros(0, np.int64), None
     rows = np.concatenate([p["rows"] for p in rm.parts])
     keepers = np.concatenate([p["keepers"] for p in rm.parts])
     sizes = np.concatenate([p["sizes"] for p in rm.parts])
     scores = np.concatenate([p["scores"] for p in rm.parts])
-    kinds = np.concatenate([[p["method"]] * len(p["rows"]) for p in rm.parts])
+    methods = [p["method"] for p in rm.parts]
+    kinds = np.concatenate([np.full(len(p["rows"]), i, np.int16) for i, p in enumerate(rm.parts)])
     final = final_keepers(rm, rows, keepers)
     labels = current_ids(sign_dir, meta, np.r_[keepers[keepers >= 0], final[final >= 0]])
     labels.update({-(g + 1): name for g, name in past.labels(-(keepers[keepers < 0] + 1)).items()})
     order = np.argsort(meta["pos"][rows], kind="stable")
-    lines = []
-    for i in order:
-        method, keeper, kept = str(kinds[i]), int(keepers[i]), int(final[i])
+
+    def render(at: int) -> bytes:
+        i = order[at]
+        method, keeper, kept = methods[kinds[i]], int(keepers[i]), int(final[i])
         why = "cosine {score:.3f}" if (method == "semantic" and keeper < 0) else WHY[method]
         why = why.format(size=int(sizes[i]), score=float(scores[i]), cap=cap)
         via = "" if kept == keeper else f" via {labels[keeper]}, removed later"
-        lines.append(orjson.dumps({"pos": int(meta["pos"][rows[i]]), "reason": REASONS[method],
-                                   "detail": f"kept {labels[kept]} ({why}{via})", "step": f"dedup_{method}"}))
-    return meta["pos"][rows][order], lines
+        return orjson.dumps({"pos": int(meta["pos"][rows[i]]), "reason": REASONS[method],
+                             "detail": f"kept {labels[kept]} ({why}{via})", "step": f"dedup_{method}"})
+
+    return meta["pos"][rows][order], render
 
 
 def write_decisions(folder: Path, sign_dir: Path, meta: dict, rm, past, total: int, tasks: int, cap: int) -> None:
     """One JSONL per main task: the sign stage's rejects and the dedup removals in its range, by position."""
-    positions, lines = _lines(sign_dir, meta, rm, past, cap)
+    positions, render = _removals(sign_dir, meta, rm, past, cap)
     folder.mkdir(parents=True, exist_ok=True)
     for task in range(tasks):
         span = task_range(total, task, tasks)
         lo, hi = np.searchsorted(positions, [span.start, span.stop])
-        mine = ((int(positions[i]), lines[i]) for i in range(lo, hi))
+        mine = ((int(positions[i]), render(i)) for i in range(lo, hi))
         with open(Path(sign_dir) / "rejects" / f"{task:05d}.jsonl", "rb") as fh:
             early = ((orjson.loads(line)["pos"], line.rstrip(b"\n")) for line in fh)
             target = folder / f"{task:05d}.jsonl"

@@ -1,9 +1,10 @@
 """Dedup as engine stages (see docs/ARCHITECTURE.md, "Stages"): what `synth filter --dedup ...` runs.
 
-    sign             (job's tasks)   quality filters + decontam + signatures of the survivors
-    minhash_buckets  (B tasks)       datatrove MinhashDedupBuckets: LSH bucket matches, past runs included;
-                                     VerifyPairs drops matches whose whole signatures disagree
-    minhash_cluster  (1 task)        datatrove MinhashDedupCluster: connected duplicate clusters
+    sign             (job's tasks)   quality filters + decontam + signatures of the survivors (MinHash:
+                                     lsh.BatchedSignature, datatrove's values and bucket files)
+    minhash_buckets  (B tasks)       lsh.BandMatches: LSH band matches, past runs included, sharded on
+                                     disk; matches whose whole signatures disagree are dropped
+    minhash_cluster  (1 task)        components.ArrayCluster: connected duplicate clusters
     decide           (1 task)        all methods, keep-one policy, decision files, index publication
     main pipeline                    source -> ApplyDecisions -> writer
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from synth.filters.dedup import index as ix
 from synth.filters.dedup.apply import ApplyDecisions
 from synth.filters.dedup.decide import DecideOptions, DecideStep
-from synth.filters.dedup.minhash import MinhashOptions, MinhashSignature
+from synth.filters.dedup.minhash import MinhashOptions
 from synth.filters.dedup.sign import SignStep
 
 from synth.engine import Stage, StageContext
@@ -50,24 +51,22 @@ class DedupPlan:
         steps = [ctx.source(), *self.front,
                  SignStep(str(ctx.dir), self.kind, self.methods, self.model, self.batch_size, forward)]
         if forward:
-            steps.append(MinhashSignature(str(ctx.dir / "minhash"), self.minhash))
+            from synth.filters.dedup.lsh import BatchedSignature
+
+            steps.append(BatchedSignature(str(ctx.dir / "minhash"), self.minhash))
         return steps
 
     def _buckets(self, ctx: StageContext) -> list:
-        from datatrove.pipeline.dedup.minhash import MinhashDedupBuckets
+        from synth.filters.dedup.lsh import BandMatches
 
         sigs = ctx.stage_dir("sign") / "minhash"
         ix.link_minhash(self.decide.index, ix.run_key(ctx.config_hash, ctx.out), sigs, self.minhash.buckets)
-        from synth.filters.dedup.minhash import VerifyPairs
-
-        return [MinhashDedupBuckets(str(sigs), str(ctx.dir / "dups"), config=self.minhash.config()),
-                VerifyPairs(str(sigs), str(ctx.dir / "dups"), self.minhash)]
+        return [BandMatches(str(sigs), str(ctx.dir / "dups"), self.minhash)]
 
     def _cluster(self, ctx: StageContext) -> list:
-        from synth.filters.dedup.minhash import QuietCluster
+        from synth.filters.dedup.components import ArrayCluster
 
-        return [QuietCluster(str(ctx.stage_dir("minhash_buckets") / "dups"), str(ctx.dir),
-                                    config=self.minhash.config(), save_cluster_id=True)]
+        return [ArrayCluster(str(ctx.stage_dir("minhash_buckets") / "dups"), str(ctx.dir))]
 
     def _decide(self, ctx: StageContext) -> list:
         self.decide.run_key = ix.run_key(ctx.config_hash, ctx.out)
