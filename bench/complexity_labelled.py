@@ -197,18 +197,20 @@ CASES = [
 ]
 
 
-def classify(box: Sandbox, case: tuple, profile) -> tuple[str, str, str | None]:
+def classify(box: Sandbox, case: tuple, profile) -> tuple[str, str, str | None, list]:
     name, want, source, generator = case
-    return name, want, measure(box, source, "f", generator, profile).cls
+    measured = measure(box, source, "f", generator, profile)
+    return name, want, measured.cls, [[p["n"], p["seconds"]] for p in measured.points]
 
 
 def run(box: Sandbox, cases: list, profile) -> dict:
     start = time.perf_counter()
     results = box.map(lambda c: classify(box, c, profile), cases)
-    misses = [{"name": n, "label": w, "measured": g} for n, w, g in results if w != g]
-    confusion = collections.Counter(f"{w} -> {g}" for _, w, g in results)
+    misses = [{"name": n, "label": w, "measured": g} for n, w, g, _ in results if w != g]
+    confusion = collections.Counter(f"{w} -> {g}" for _, w, g, _ in results)
     return {"functions": len(results), "accuracy": round(1 - len(misses) / len(results), 4), "misses": misses,
-            "confusion": dict(sorted(confusion.items())), "seconds": round(time.perf_counter() - start, 1)}
+            "confusion": dict(sorted(confusion.items())), "seconds": round(time.perf_counter() - start, 1),
+            "measurements": {n: points for n, _, _, points in results}}  # to refit offline
 
 
 def main() -> None:
@@ -225,7 +227,8 @@ def main() -> None:
     if not args.skip_baseline:
         out["baseline_timed_profile"] = run(box, cases, replace(timed_reference_profile(), seed=args.seed))
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    print(json.dumps(out, indent=1))
+    print(json.dumps({k: {f: v for f, v in part.items() if f != "measurements"} if isinstance(part, dict) else part
+                      for k, part in out.items()}, indent=1))
     for key in ("build_profile", "baseline_timed_profile"):
         if key in out:
             print(f"{key}: accuracy {out[key]['accuracy']:.3f} on {out[key]['functions']} functions "
