@@ -182,6 +182,8 @@ def measure_checked(box: Sandbox, source: str, reference: str, entry_point: str,
                     config: ProfileConfig = ProfileConfig(), fit_config: FitConfig = FitConfig(),
                     check: TimingCheck = TimingCheck()) -> tuple[Measurement, str | None]:
     """Time an untrusted `source`; (measurement fitted on verified sizes only, failure or None)."""
+    if config.counter != "time":  # a program can steer callgrind's count from inside (counter.py)
+        raise ValueError("instruction counts are for trusted code only: profile completions with counter='time'")
     timed = measure(box, source, entry_point, generator, config, fit_config)
     if timed.status == INFRA_ERROR:
         raise SandboxFailure(f"sandbox failure while profiling: {timed.error}")

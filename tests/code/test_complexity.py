@@ -142,3 +142,11 @@ def test_instruction_counts_are_exact_and_repeatable():
     assert first.status == "ok" and first.counter == "instructions" and first.cls == "O(n)", first.to_json()
     assert [p["seconds"] for p in first.points] == [p["seconds"] for p in again.points]
     assert first.to_json()["counter"] == "instructions"
+
+
+def test_a_completion_is_never_profiled_by_instruction_counts():
+    from synth.pipelines.code.measure import measure_checked
+
+    with pytest.raises(ValueError, match="trusted code only"):
+        measure_checked(None, "def f(x):\n    return x\n", "def f(x):\n    return x\n", "f",
+                        "def generate(n, rng):\n    return [n]\n", "function", counted_reference_profile())
