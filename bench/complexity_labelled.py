@@ -1,12 +1,16 @@
-"""Complexity fitter accuracy on a labelled set of 48 functions written for issue 22.
+"""Complexity fitter accuracy on a labelled set of 63 functions written for issue 22.
 
 The set leans on the confusions that matter for the time reward: O(n) vs O(n log n) (hash vs sort, scans
-vs heaps, Python merge sort vs a linear merge) and O(n log n) vs O(n^2) (sorting vs insertion/bubble,
-nested scans). Every function is timed in the sandbox with the build-time profile (the reference's
-measurement) and classified by the fitter; the script prints accuracy, the confusion matrix and every
-miss. The baseline in the same run is the same worker with x sqrt 2 size steps up to 2^14.
+vs heaps, Python merge sort vs a linear merge, C builtins of both kinds) and O(n log n) vs O(n^2) (sorting
+vs insertion/bubble, nested scans, list inserts and membership tests that hide a loop in C). Every
+function is measured in the sandbox with the build-time profile (the reference's measurement) and
+classified by the fitter; the script prints accuracy, the confusion matrix and every miss.
 
-    python bench/complexity_labelled.py [--only NAME,...] [--json OUT]
+Build profile: instruction counts under valgrind (pipelines/code/build.py: counted_reference_profile,
+fitted by complexity.fit_exact). Baseline in the same run: the CPU-time profile it replaced
+(timed_reference_profile, complexity.fit). `--seed` changes every generated input.
+
+    python bench/complexity_labelled.py [--seed S] [--only NAME,...] [--skip-baseline] [--json OUT]
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from synth.pipelines.code.build import BuildConfig
+from synth.pipelines.code.build import counted_reference_profile, timed_reference_profile
 from synth.pipelines.code.measure import measure
 
 from synth.sandbox import Sandbox
@@ -157,6 +161,35 @@ CASES = [
     ("floyd_warshall", "O(n^3)", F + "(m):\n    d = [row[:] for row in m]\n    n = len(d)\n    for k in range(n):\n"
      "        for i in range(n):\n            for j in range(n):\n                if d[i][k] + d[k][j] < d[i][j]:\n"
      "                    d[i][j] = d[i][k] + d[k][j]\n    return d[0][-1]\n", SQUARE),
+    # ------------------------------------------------------------------ added in round 2 (thin spots)
+    ("bit_length_loop", "O(log n)", F + "(n):\n    c = 0\n    while n:\n        n >>= 1\n        c += 1\n    return c\n", NUM),
+    ("galloping_search", "O(log n)",
+     F + "(xs, x):\n    hi = 1\n    while hi < len(xs) and xs[hi] < x:\n        hi *= 2\n    lo = hi // 2\n"
+     "    hi = min(hi, len(xs))\n    while lo < hi:\n        mid = (lo + hi) // 2\n        if xs[mid] < x:\n"
+     "            lo = mid + 1\n        else:\n            hi = mid\n    return lo\n", SORTED),
+    ("isqrt_bisection", "O(log n)", F + "(n):\n    lo, hi = 0, n\n    while lo < hi:\n        mid = (lo + hi + 1) // 2\n"
+     "        if mid * mid <= n:\n            lo = mid\n        else:\n            hi = mid - 1\n    return lo\n", NUM),
+    ("sum_builtin", "O(n)", F + "(xs):\n    return sum(xs)\n", LIST),
+    ("distinct_via_set", "O(n)", F + "(xs):\n    return len(set(xs))\n", DUPS),
+    ("window_max_deque", "O(n)",
+     "from collections import deque\n" + F + "(xs):\n    q, total = deque(), 0\n    for i, x in enumerate(xs):\n"
+     "        while q and xs[q[-1]] <= x:\n            q.pop()\n        q.append(i)\n        if q[0] <= i - 8:\n"
+     "            q.popleft()\n        total += xs[q[0]]\n    return total\n", LIST),
+    ("counting_sort", "O(n)", F + "(xs):\n    counts = [0] * (max(xs, default=0) + 1)\n    for x in xs:\n"
+     "        counts[x] += 1\n    out = []\n    for v, c in enumerate(counts):\n        out.extend([v] * c)\n"
+     "    return out[len(out) // 2] if out else 0\n", DUPS),
+    ("reverse_join_count", "O(n)", F + "(s):\n    return ''.join(reversed(s)).count('ab')\n", TEXT),
+    ("median_by_sort", "O(n log n)", F + "(xs):\n    return sorted(xs)[len(xs) // 2] if xs else 0\n", LIST),
+    ("nlargest_half", "O(n log n)", "import heapq\n" + F + "(xs):\n    return sum(heapq.nlargest(len(xs) // 2, xs))\n", LIST),
+    ("lis_patience", "O(n log n)", "import bisect\n" + F + "(xs):\n    tails = []\n    for x in xs:\n"
+     "        i = bisect.bisect_left(tails, x)\n        if i == len(tails):\n            tails.append(x)\n"
+     "        else:\n            tails[i] = x\n    return len(tails)\n", LIST),
+    ("heapify_pop_half", "O(n log n)", "import heapq\n" + F + "(xs):\n    h = list(xs)\n    heapq.heapify(h)\n"
+     "    return sum(heapq.heappop(h) for _ in range(len(h) // 2))\n", LIST),
+    ("insert_front", "O(n^2)", F + "(xs):\n    out = []\n    for x in xs:\n        out.insert(0, x)\n    return out[:1]\n", LIST),
+    ("list_membership_builtin", "O(n^2)", F + "(xs):\n    seen = []\n    for x in xs:\n        if x not in seen:\n"
+     "            seen.append(x)\n    return len(seen)\n", LIST),
+    ("pop_front_loop", "O(n^2)", F + "(xs):\n    a, t = list(xs), 0\n    while a:\n        t += a.pop(0)\n    return t\n", LIST),
     # ------------------------------------------------------------------ O(2^n)
     ("subset_sums", "O(2^n)", F + "(n):\n    c = 0\n    for mask in range(1 << n):\n        c += bin(mask).count('1') & 1\n"
      "    return c\n", NUM),
@@ -164,39 +197,42 @@ CASES = [
 ]
 
 
-def classify(box: Sandbox, case: tuple, profile) -> tuple[str, str, str | None]:
+def classify(box: Sandbox, case: tuple, profile) -> tuple[str, str, str | None, list]:
     name, want, source, generator = case
-    return name, want, measure(box, source, "f", generator, profile).cls
+    measured = measure(box, source, "f", generator, profile)
+    return name, want, measured.cls, [[p["n"], p["seconds"]] for p in measured.points]
 
 
 def run(box: Sandbox, cases: list, profile) -> dict:
     start = time.perf_counter()
     results = box.map(lambda c: classify(box, c, profile), cases)
-    misses = [{"name": n, "label": w, "measured": g} for n, w, g in results if w != g]
-    confusion = collections.Counter(f"{w} -> {g}" for _, w, g in results)
+    misses = [{"name": n, "label": w, "measured": g} for n, w, g, _ in results if w != g]
+    confusion = collections.Counter(f"{w} -> {g}" for _, w, g, _ in results)
     return {"functions": len(results), "accuracy": round(1 - len(misses) / len(results), 4), "misses": misses,
-            "confusion": dict(sorted(confusion.items())), "seconds": round(time.perf_counter() - start, 1)}
+            "confusion": dict(sorted(confusion.items())), "seconds": round(time.perf_counter() - start, 1),
+            "measurements": {n: points for n, _, _, points in results}}  # to refit offline
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="comma-separated case names")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every generated input")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     cases = [c for c in CASES if not args.only or c[0] in args.only.split(",")]
-    assert len(CASES) >= 40 and len({c[0] for c in CASES}) == len(CASES)
+    assert len(CASES) >= 60 and len({c[0] for c in CASES}) == len(CASES)
     box = Sandbox(workers=2)
-    now = BuildConfig().profile
-    out = {"build_profile": run(box, cases, now)}
+    out = {"seed": args.seed, "build_profile": run(box, cases, replace(counted_reference_profile(), seed=args.seed))}
     if not args.skip_baseline:
-        out["baseline_sqrt2_profile"] = run(box, cases, replace(now, growth=2 ** 0.5, max_n=1 << 14))
+        out["baseline_timed_profile"] = run(box, cases, replace(timed_reference_profile(), seed=args.seed))
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    print(json.dumps(out, indent=1))
-    for key in ("build_profile", "baseline_sqrt2_profile"):
+    print(json.dumps({k: {f: v for f, v in part.items() if f != "measurements"} if isinstance(part, dict) else part
+                      for k, part in out.items()}, indent=1))
+    for key in ("build_profile", "baseline_timed_profile"):
         if key in out:
-            print(f"{key}: accuracy {out[key]['accuracy']:.3f} on {out[key]['functions']} functions; "
-                  f"misses: {[(m['name'], m['label'], m['measured']) for m in out[key]['misses']]}")
+            print(f"{key}: accuracy {out[key]['accuracy']:.3f} on {out[key]['functions']} functions "
+                  f"({out[key]['seconds']} s); misses: {[(m['name'], m['label'], m['measured']) for m in out[key]['misses']]}")
     if args.json:
         args.json.write_text(json.dumps(out, indent=1))
 

@@ -22,11 +22,25 @@ from synth.pipelines.code.problems import Seed
 from synth.pipelines.code.testgen import TestConfig, TestSet, build_tests
 
 from synth import schemas
+from synth.errors import UserError
 from synth.records import Reject
-from synth.sandbox import Sandbox
+from synth.sandbox import Sandbox, counter
+
+COUNTERS = ("auto", "instructions", "time")
 
 
-def reference_profile() -> ProfileConfig:
+def reference_profile(counter_name: str = "auto") -> ProfileConfig:
+    """`auto`: instruction counts where valgrind is installed (exact: no cache, load or clock effects; the
+    fitter reads them with `fit_exact`), else the CPU-time profile below."""
+    if counter_name not in COUNTERS:
+        raise UserError(f"--complexity-counter {counter_name!r}: expected one of {', '.join(COUNTERS)}")
+    if counter_name == "instructions" and not counter.available():
+        raise UserError("--complexity-counter instructions needs valgrind on PATH (or use auto / time)")
+    counted = counter_name == "instructions" or (counter_name == "auto" and counter.available())
+    return counted_reference_profile() if counted else timed_reference_profile()
+
+
+def timed_reference_profile() -> ProfileConfig:
     """The reference is measured once per problem and is trusted, so its profile may do what a
     completion's may not (issue 22): repeat calls on 3 reused inputs per size (generation no longer
     starves large sizes of repeats) and batch calls shorter than `tiny_s` on them; it also goes past
@@ -38,11 +52,21 @@ def reference_profile() -> ProfileConfig:
                          min_repeats=6)
 
 
+def counted_reference_profile() -> ProfileConfig:
+    """The reference's profile when valgrind is installed: instruction counts (synth/sandbox/counter.py)
+    instead of CPU time. Counts are exact per input, so three inputs per size suffice and no batching or
+    size past 2^15 is needed; budgets are CPU seconds under valgrind (~50x a native run)."""
+    return ProfileConfig(counter="instructions", growth=2.0, max_n=1 << 15, stop_s=0.02, size_s=0.0,
+                         min_repeats=3, max_repeats=3, reuse_inputs=3, budget_s=30.0, call_cpu_s=20.0)
+
+
 @dataclass(frozen=True)
 class BuildConfig:
     tests: TestConfig = field(default_factory=TestConfig)
     mutation: MutationConfig = field(default_factory=MutationConfig)
-    profile: ProfileConfig = field(default_factory=reference_profile)
+    # the CPU-time profile unless asked (`generate code` asks for `reference_profile("auto")`): counting
+    # costs ~50x the CPU, too much for callers that build problems for other purposes (tests, RL fixtures)
+    profile: ProfileConfig = field(default_factory=timed_reference_profile)
     fit: FitConfig = field(default_factory=FitConfig)
     measure_complexity: bool = True
 

@@ -134,3 +134,114 @@ def growth_exponent(sizes: list[float], seconds: list[float]) -> float:
     if len(sizes) < 2 or min(seconds) <= 0 or sizes[0] == sizes[-1]:
         return float("nan")
     return math.log(seconds[-1] / seconds[0]) / math.log(sizes[-1] / max(sizes[0], 1e-9))
+
+
+# ---------------------------------------------------------------------------------------------- exact counts
+# Instruction counts (synth/sandbox/counter.py) carry no timing noise, only what differs between inputs
+# and sizes: the per-element cost steps up once loop indices pass the small-int cache (256), list and
+# hash-table growth adds a +-2-7 % jitter from one size to the next, and a sort's n log n term can be a
+# few percent of a Python scan's linear one. So slopes pick the degree (they are far apart), and n is
+# told from n log n by a fit with lower-order terms at the large sizes, where the step has faded.
+
+@dataclass(frozen=True)
+class ExactFitConfig:
+    constant_slope: float = 0.075  # log-log slope over all sizes below this: O(1) (log n: >= 0.1 measured)
+    linear_slope: float = 0.5  # zone slope below this: O(log n); above: n or n log n ...
+    square_slope: float = 1.6  # ... last doubling's slope above this: O(n^2) ...
+    cube_slope: float = 2.5  # ... and above this O(n^3)
+    exp_slope: float = 4.0  # arithmetic size steps and a last slope above this: O(2^n) (fib at n=20: ~10)
+    log_share: float = 0.009  # n log n needs one doubling to add >= 0.9 % to the per-element cost at max n ...
+    log_gain: float = 3.0  # ... and the log term to cut the linear model's error by this factor,
+    strong_share: float = 0.03  # ... or, where a doubling adds >= 3 % (no O(n) code showed > 1.4 %),
+    strong_gain: float = 1.5  # ... by this factor
+    zone_factor: float = 8.0  # fit where counts reach this multiple of the smallest (call overhead faded)
+    large_n: int = 1024  # ... and at n >= this when 4 such sizes exist (past the small-int cache, n <= 256)
+    min_points: int = 4
+
+
+def _nnls_relative(columns: list[np.ndarray], t: np.ndarray) -> tuple[list[float], float]:
+    """Least squares on relative residuals with every coefficient but the constant's non-negative: the
+    best such solution over every subset of the (at most 4) features; (coefficients, relative RMS error).
+    The constant is free because a per-element cost that steps up early (indices past the small-int
+    cache at 256 are allocated) extrapolates to a negative intercept at the large sizes fitted."""
+    best = ([0.0] * len(columns), float("inf"))
+    design = np.stack(columns, axis=1) / t[:, None]
+    target = np.ones_like(t)
+    for mask in range(1, 1 << len(columns)):
+        keep = [i for i in range(len(columns)) if mask >> i & 1]
+        sol, *_ = np.linalg.lstsq(design[:, keep], target, rcond=None)
+        if any(v < 0 for i, v in zip(keep, sol) if i > 0):
+            continue
+        err = float(np.sqrt(np.mean((design[:, keep] @ sol - target) ** 2)))
+        if err < best[1]:
+            coef = [0.0] * len(columns)
+            for i, v in zip(keep, sol):
+                coef[i] = float(v)
+            best = (coef, err)
+    return best
+
+
+def _zone(n: np.ndarray, t: np.ndarray, config: ExactFitConfig) -> np.ndarray:
+    """Indices of the sizes to fit on: large n where there are enough of them, else where the counts have
+    grown past the call's fixed overhead, else the upper half."""
+    for keep in (n >= config.large_n, t >= config.zone_factor * t.min()):
+        if keep.sum() >= config.min_points:
+            return np.flatnonzero(keep)
+    return np.arange(len(n))[len(n) // 2 - 1 if len(n) > 3 else 0:]
+
+
+def _slope(n: np.ndarray, t: np.ndarray) -> float:
+    return float(np.log(t[-1] / t[0]) / np.log(n[-1] / n[0]))
+
+
+def _log_factor(n: np.ndarray, t: np.ndarray, config: ExactFitConfig) -> tuple[bool, dict]:
+    """Is there an n log n term? Its share of the per-element cost added per doubling must be real
+    (>= log_share: sort-then-scan shows 1.2-2.7 %, pure n log n 7-10 %) and it must explain what the
+    linear model leaves (error down by log_gain, or strong_gain for a large share): the +-2-7 %
+    size-to-size jitter of list and hash-table growth in O(n) code is not explained by a log term."""
+    linear_err = _nnls_relative([np.ones_like(n), n], t)[1]
+    (_, b, e), log_err = _nnls_relative([np.ones_like(n), n, n * np.log2(n)], t)
+    share = e / (b + e * np.log2(n[-1])) if b + e > 0 else 0.0
+    gain = config.strong_gain if share >= config.strong_share else config.log_gain
+    found = share >= config.log_share and linear_err >= gain * log_err
+    return found, {"O(n)": linear_err, "O(n log n)": log_err, "log_share": float(share)}
+
+
+def _exponential(n: np.ndarray, last_slope: float, config: ExactFitConfig) -> bool:
+    """The profile switched to arithmetic size steps (one doubling multiplied the cost past `blowup`) and
+    the cost still grows faster than any polynomial there. A jump alone is not enough: glibc's memmove
+    switches to `rep movsb` past a few KiB, which callgrind counts per byte, so `list.pop(0)` jumps x13
+    at one doubling and is still n^2 on either side."""
+    stepped = len(n) >= 3 and bool((n[1:] / n[:-1] < 1.9).any())
+    return stepped and last_slope >= config.exp_slope
+
+
+def fit_exact(sizes: list[float], counts: list[float], config: ExactFitConfig = ExactFitConfig()) -> Fit:
+    """Choose a class for exact operation counts (instructions per call) at increasing sizes: slopes
+    pick the polynomial degree, a fit with lower-order terms decides n against n log n."""
+    pts = sorted((float(n), float(c)) for n, c in zip(sizes, counts) if c and c > 0 and n >= 1)
+    if len(pts) < config.min_points:
+        return Fit(None, {}, {}, f"only {len(pts)} usable measurements")
+    n_all, t_all = np.array([p[0] for p in pts]), np.array([p[1] for p in pts])
+    idx = _zone(n_all, t_all, config)
+    n, t = n_all[idx], t_all[idx]
+    overall, zone, last = _slope(n_all, t_all), _slope(n, t), _slope(n[-2:], t[-2:])
+    slopes = {"overall": overall, "zone": zone, "last": last}
+    reason = f"exact counts at n={int(n[0])}..{int(n[-1])}; slopes " + \
+        ", ".join(f"{k} {v:.3f}" for k, v in slopes.items())
+    errors: dict[str, float] = {}
+    if _exponential(n_all, last, config):
+        cls = "O(2^n)"
+    elif overall < config.constant_slope:
+        cls = "O(1)"
+    elif zone < config.linear_slope:
+        cls = "O(log n)"
+    elif last >= config.cube_slope:
+        cls = "O(n^3)"
+    elif last >= config.square_slope:
+        cls = "O(n^2)"
+    else:
+        found, errors = _log_factor(n, t, config)
+        cls = "O(n log n)" if found else "O(n)"
+        reason += f"; log share {errors['log_share']:.4f}"
+    return Fit(cls, {k: float(v) for k, v in errors.items()}, {"slopes": [overall, zone, last]}, reason, 0.0)

@@ -16,7 +16,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from synth.pipelines.code.compare import stdout_equal, values_equal
-from synth.pipelines.code.complexity import Fit, FitConfig, fit
+from synth.pipelines.code.complexity import ExactFitConfig, Fit, FitConfig, fit, fit_exact
 from synth.pipelines.code.execute import SandboxFailure
 
 from synth.sandbox import INFRA_ERROR, OK, VIOLATION, Limits, Sandbox
@@ -39,6 +39,7 @@ class ProfileConfig:
     cheap_s: float = 0.0  # past max_n, go on growing while one input costs less than this (0: never)
     reuse_inputs: int = 0  # > 0 only for trusted code: cycle through this many inputs per size
     tiny_s: float = 0.0  # with reuse_inputs: calls faster than this are also timed in a batch
+    counter: str = "time"  # "instructions": count each call's instructions under callgrind (trusted code only)
     seed: int = 0
 
     def to_job(self) -> dict:
@@ -57,6 +58,7 @@ class Measurement:
     cpu_s: float = 0.0  # CPU the kernel accounted for the whole profiling run
     violations: list[str] = field(default_factory=list)
     relative_growth: float | None = None  # log-log slope of t(completion)/t(reference) on the same inputs
+    counter: str = "time"  # what `seconds` holds: CPU seconds, or instructions x 1e-9 (ProfileConfig.counter)
 
     @property
     def cls(self) -> str | None:
@@ -67,7 +69,7 @@ class Measurement:
         return {"class": self.cls, "fit": self.fit.to_json() if self.fit else None,
                 "measurements": [{"n": p["n"], "seconds": float(f"{p['seconds']:.6g}"), "repeats": p["repeats"]}
                                  for p in self.points],
-                "status": self.status}
+                "counter": self.counter, "status": self.status}
 
 
 def profile_limits(config: ProfileConfig, base: Limits) -> Limits:
@@ -95,7 +97,10 @@ def measure(box: Sandbox, source: str, entry_point: str, generator: str,
     if res.status not in (OK, VIOLATION) and out.status == OK:  # violations are reported, not failures here
         out.status, out.error = res.status, res.detail
     if out.points:
-        out.fit = fit([p["n"] for p in out.points], [p["seconds"] for p in out.points], fit_config)
+        sizes, costs = [p["n"] for p in out.points], [p["seconds"] for p in out.points]
+        out.fit = fit_exact(sizes, costs, ExactFitConfig()) if config.counter == "instructions" else \
+            fit(sizes, costs, fit_config)
+    out.counter = config.counter
     return out
 
 
@@ -177,6 +182,8 @@ def measure_checked(box: Sandbox, source: str, reference: str, entry_point: str,
                     config: ProfileConfig = ProfileConfig(), fit_config: FitConfig = FitConfig(),
                     check: TimingCheck = TimingCheck()) -> tuple[Measurement, str | None]:
     """Time an untrusted `source`; (measurement fitted on verified sizes only, failure or None)."""
+    if config.counter != "time":  # a program can steer callgrind's count from inside (counter.py)
+        raise ValueError("instruction counts are for trusted code only: profile completions with counter='time'")
     timed = measure(box, source, entry_point, generator, config, fit_config)
     if timed.status == INFRA_ERROR:
         raise SandboxFailure(f"sandbox failure while profiling: {timed.error}")

@@ -90,7 +90,7 @@ class BuildProblems(RecordStep):
 
 
 def build_config(config: dict):
-    from synth.pipelines.code.build import BuildConfig
+    from synth.pipelines.code.build import BuildConfig, reference_profile
     from synth.pipelines.code.mutation import MutationConfig
     from synth.pipelines.code.testgen import TestConfig
 
@@ -99,6 +99,7 @@ def build_config(config: dict):
                                         seed=config["seed"]),
                        mutation=MutationConfig(max_mutants=config["max_mutants"], min_score=config["min_mutation_score"],
                                                seed=config["seed"]),
+                       profile=reference_profile(config.get("complexity_counter", "auto")),
                        measure_complexity=config["complexity"])
 
 
@@ -177,6 +178,9 @@ def register_generate(app: typer.Typer) -> None:
         max_mutants: Annotated[int, typer.Option(help="Mutants of the reference run per problem.")] = 30,
         min_mutation_score: Annotated[float, typer.Option(help="Reject test sets below this mutation score.")] = 0.8,
         complexity: Annotated[bool, typer.Option("--complexity/--no-complexity", help="Measure the reference's complexity class.")] = True,
+        complexity_counter: Annotated[str, typer.Option(
+            "--complexity-counter", help="What the reference's profile counts: instructions (exact; needs valgrind), "
+            "time (CPU seconds), or auto (instructions where valgrind is installed).")] = "auto",
         sandbox: SandboxBackend = None, sandbox_workers: SandboxWorkers = 2, seed: Seed = 0,
         config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1, tasks: Tasks = None,
         json_out: JsonOut = False, force: Force = False, ray_address: RayAddress = None,
@@ -186,9 +190,11 @@ def register_generate(app: typer.Typer) -> None:
         params = dict(locals())
         from synth.engine import Job, run_job
         from synth.errors import UserError
+        from synth.pipelines.code.build import reference_profile
         from synth.pipelines.code.problems import read_seeds
         from synth.teachers.flags import teacher_from_params
 
+        reference_profile(complexity_counter)  # an unknown or unavailable counter: exit 2 before any work
         chosen = teacher_from_params(params)
         count = sum(1 for _ in read_seeds(seeds))  # validates every seed first: bad input -> exit 2
         if chosen.spec.kind != "none":

@@ -73,10 +73,11 @@ class Backend:
     name: str
     root: bool  # started by root: the harness drops to an unprivileged uid of its own
 
-    def argv(self, job_fd: int, limits: Limits) -> list[str]:
+    def argv(self, job_fd: int, limits: Limits, launcher: tuple[str, ...] = ()) -> list[str]:
+        """`launcher`: a command prefix for the interpreter inside the isolation (an instruction counter)."""
         exe, _ = interpreter()
         harness = str(HERE / "harness.py") if self.name == "rlimits" else f"{INSIDE}/harness.py"
-        return self.wrapper(limits) + python_argv(exe, harness, job_fd)
+        return self.wrapper(limits) + list(launcher) + python_argv(exe, harness, job_fd)
 
     def wrapper(self, limits: Limits) -> list[str]:
         """The command prefix that isolates whatever command follows it."""

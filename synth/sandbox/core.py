@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TypeVar
 
+from synth.sandbox import counter
 from synth.sandbox.backend import HERE, INSIDE, LEVELS, Backend, detect, interpreter
 from synth.sandbox.limits import Limits
 from synth.sandbox.runner import RunResult, execute
@@ -69,11 +70,12 @@ class Sandbox:
                  "/dev/zero", "/proc/self", harness_dir]
         return {"audit": self.audit, "read_roots": reads, "write_roots": ["/tmp", "/dev/null"]}
 
-    def run(self, job: dict, stdin: bytes | None = None, limits: Limits | None = None) -> RunResult:
+    def run(self, job: dict, stdin: bytes | None = None, limits: Limits | None = None,
+            launcher: tuple[str, ...] = ()) -> RunResult:
         """One run of a raw harness job (see harness.py for the modes)."""
         job = dict(job, policy=self.policy())
         with _uid_slot(self.backend.root) as uid:
-            return execute(self.backend, job, limits or self.limits, stdin=stdin, uid=uid)
+            return execute(self.backend, job, limits or self.limits, stdin=stdin, uid=uid, launcher=launcher)
 
     def run_function(self, sources: list[str], entry_point: str, tests: list[list],
                      stop_on_fail: bool = False, limits: Limits | None = None) -> RunResult:
@@ -108,11 +110,15 @@ class Sandbox:
 
     def profile(self, source: str, entry_point: str, generator: str, config: dict,
                 limits: Limits | None = None) -> RunResult:
-        """Time `entry_point` over growing sizes; one `measure` event per size (see profile_worker)."""
+        """Time `entry_point` over growing sizes; one `measure` event per size (see profile_worker).
+        `config["counter"] == "instructions"` counts instructions instead (trusted code only: counter.py)."""
+        launcher = ()
+        if config.get("counter") == "instructions":
+            launcher, config = tuple(counter.launcher()), dict(config, dump_prefix=counter.DUMP_PREFIX)
         job = {"mode": "profile", "programs": [{"name": "solution.py", "source": source}],
                "entry_point": entry_point, "generator": {"name": "generator.py", "source": generator},
                "profile": config}
-        return self.run(job, limits=limits)
+        return self.run(job, limits=limits, launcher=launcher)
 
     # ------------------------------------------------------------------ batches
 

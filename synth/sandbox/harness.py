@@ -42,8 +42,10 @@ def emit(event, **fields):
 # ---------------------------------------------------------------- limits
 
 
-def apply_limits(lim):
-    """Kernel limits on this process and everything it spawns (set before user code; hard == soft)."""
+def apply_limits(lim, counted=False):
+    """Kernel limits on this process and everything it spawns (set before user code; hard == soft).
+    `counted`: the run is under valgrind (trusted code only, see counter.py), which refuses any change of
+    the open-files hard limit: there only the soft one is lowered."""
     mib = 1 << 20
     pairs = [
         (resource.RLIMIT_AS, lim["memory_mb"] * mib),
@@ -55,6 +57,8 @@ def apply_limits(lim):
     ]
     for which, value in pairs:
         soft, hard = value if isinstance(value, tuple) else (value, value)
+        if counted and which == resource.RLIMIT_NOFILE:
+            hard = resource.getrlimit(which)[1]
         resource.setrlimit(which, (soft, hard))
 
 
@@ -350,7 +354,10 @@ def main():
         import random  # noqa: F401
 
     try:
-        apply_limits(job["limits"])
+        counted = (job.get("profile") or {}).get("counter") == "instructions"
+        apply_limits(job["limits"], counted=counted)
+        if counted:  # callgrind rewrites its startup file at exit, after the uid change below
+            os.chmod(f"{job['profile']['dump_prefix']}.{os.getpid()}", 0o666)
         drop_privileges(job.get("uid"))
     except OSError as exc:  # limits are part of the boundary: refuse to run without them
         emit("infra", error=f"limits: {exc}")

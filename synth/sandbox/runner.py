@@ -130,7 +130,7 @@ def _pump(proc: subprocess.Popen, result_r: int, stdin: bytes, limits: Limits, d
 
 
 def execute(backend: Backend, job: dict, limits: Limits, stdin: bytes | None = None,
-            uid: int | None = None) -> RunResult:
+            uid: int | None = None, launcher: tuple[str, ...] = ()) -> RunResult:
     """One sandboxed run of the harness on `job` (a harness job dict without limits/nonce/fds)."""
     nonce = secrets.token_hex(8)
     result_r, result_w = os.pipe()
@@ -140,7 +140,8 @@ def execute(backend: Backend, job: dict, limits: Limits, stdin: bytes | None = N
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
-            backend.argv(job_fd, limits), stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            backend.argv(job_fd, limits, launcher),
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(job_fd, result_w),
             start_new_session=True, env=sandbox_env(), cwd="/",
         )

@@ -20,7 +20,10 @@ def _seeds(tmp_path: Path) -> Path:
 
 def test_generate_validate_resume_and_reward(tmp_path):
     seeds, out = _seeds(tmp_path), tmp_path / "problems"
-    res = synth("generate", "code", "--seeds", str(seeds), "--num", "3", "--out", str(out), "--json")
+    # CPU-time profiles: instruction counting (the default where valgrind is installed) costs ~50x the CPU,
+    # and this test is about the command's flow; tests/eval/test_code.py builds with the default
+    flow = ("--complexity-counter", "time")
+    res = synth("generate", "code", "--seeds", str(seeds), "--num", "3", "--out", str(out), "--json", *flow)
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["counts"]["output"] == 3
     frame = pl.read_parquet(str(out / "data" / "*.parquet"))
@@ -30,7 +33,7 @@ def test_generate_validate_resume_and_reward(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"] == "generate code"
     # Re-running resumes: nothing left to do, same records.
-    again = synth("generate", "code", "--seeds", str(seeds), "--num", "3", "--out", str(out), "--json")
+    again = synth("generate", "code", "--seeds", str(seeds), "--num", "3", "--out", str(out), "--json", *flow)
     assert again.returncode == 0 and pl.read_parquet(str(out / "data" / "*.parquet"))["id"].to_list() == frame["id"].to_list()
 
     comps = write_jsonl(tmp_path / "completions.jsonl", [
@@ -63,3 +66,11 @@ def test_bad_seed_and_bad_completion_exit_2_with_one_line(tmp_path):
     res = synth("reward", "code", "--problems", str(tmp_path), "--completions", str(good), "--out", str(tmp_path / "r2"),
                 "--violations", "warn")
     assert res.returncode == 2 and res.stderr.strip() == "error: --violations must be penalize or ignore, not 'warn'"
+
+
+def test_an_unknown_complexity_counter_is_one_line_and_exit_2(tmp_path):
+    seeds = write_jsonl(tmp_path / "s.jsonl", [{"id": "x", "prompt": "p", "entry_point": "f",
+                                                "reference_solution": "def f():\n    pass\n"}])
+    res = synth("generate", "code", "--seeds", str(seeds), "--out", str(tmp_path / "o"), "--complexity-counter", "wall")
+    assert res.returncode == 2 and not (tmp_path / "o").exists()
+    assert res.stderr.strip() == "error: --complexity-counter 'wall': expected one of auto, instructions, time"

@@ -59,13 +59,17 @@ SUM_SEED = {"id": "sum_list", "entry_point": "sum_list", "prompt": "Return the s
 @pytest.fixture(scope="session")
 def problems(tmp_path_factory):
     """problems.jsonl: equal_pairs (O(n), measured: the time reward applies) and sum_list, built for real."""
-    from synth.pipelines.code.build import build_problem
+    from synth.pipelines.code.build import BuildConfig, build_problem, reference_profile
     from synth.pipelines.code.problems import parse_seed
 
     from synth.sandbox import Sandbox
     from tests.code.test_reward import SEED
 
     box = Sandbox(workers=2)
-    built = [build_problem(box, parse_seed(SEED, "<test>", 1)), build_problem(box, parse_seed(SUM_SEED, "<test>", 2))]
+    # the build profile of `generate code`: instruction counts where valgrind is installed, so the class
+    # (the key of `by_class`) does not depend on how loaded the machine is
+    config = BuildConfig(profile=reference_profile("auto"))
+    built = [build_problem(box, parse_seed(SEED, "<test>", 1), config),
+             build_problem(box, parse_seed(SUM_SEED, "<test>", 2), config)]
     assert all(isinstance(p, dict) for p in built), built
     return write_jsonl(tmp_path_factory.mktemp("problems") / "problems.jsonl", built)

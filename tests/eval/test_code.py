@@ -33,7 +33,13 @@ def test_pass_at_1_and_the_gated_time_reward(problems, fake_openai, tmp_path):
     assert results["pass_at_1"] == 0.5 and results["pass_at_k"] == 0.5 and results["samples"] == 4
     assert results["failures"] == {"passed": 1, "wrong_answer": 1}
     assert results["mean_time"] == 0.25                      # only the linear, passing sample earns it
-    assert results["by_class"]["O(n)"]["accuracy"] == 1.0
+    # The reference's measured class keys `by_class`. Instruction counts make it exact (O(n)); on the CPU
+    # clock a loaded machine can read this O(n) loop as O(n log n) (cache effects), which changes the key
+    # but not the accounting checked here.
+    built = [json.loads(line) for line in problems.read_text().splitlines()]
+    complexity = next(p["complexity"] for p in built if p["id"] == "equal_pairs")
+    assert complexity["class"] == "O(n)" or (complexity["counter"] == "time" and complexity["class"] == "O(n log n)")
+    assert results["by_class"][complexity["class"]]["accuracy"] == 1.0
     records = {r["id"]: r for r in read_records([out])}
     pairs, total = records["equal_pairs"], records["sum_list"]
     assert (pairs["passed"], pairs["score"], pairs["reward"]["time"], pairs["reward"]["total"]) == (2, 1.0, 0.5, 2.5)
