@@ -167,7 +167,7 @@ def judge_figures() -> None:
         r = convert_record(json.loads(line), "hermes")
         golds = [normalize(a) for a in [r["answer"], *(r.get("aliases") or [])]]
         strict = normalize(r["predicted_answer"]) in golds
-        rows.append((reading["reading"], strict, bool(match(r["predicted_answer"], r["answer"], r.get("aliases")).correct)))
+        rows.append((reading["reading"], strict, bool(match(r["predicted_answer"], r["answer"], r.get("aliases"), r.get("question")).correct)))
     correct = [x for x in rows if x[0] == "correct"]
     wrong = [x for x in rows if x[0] == "incorrect"]
     for name, i in (("strict (baseline)", 1), ("issue 21", 2)):

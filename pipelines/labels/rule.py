@@ -58,7 +58,7 @@ def _final_label(record: dict, is_last: bool) -> TurnLabel:
     verdict = record.get("judgement") or {}
     if verdict.get("correct") is None:
         verdict = match(record.get("predicted_answer") or final_answer(record["messages"]), record.get("answer"),
-                        record.get("aliases")).to_record()
+                        record.get("aliases"), record.get("question")).to_record()
     if verdict.get("correct") is True:
         return TurnLabel("essential", f"correct final answer ({verdict.get('method')})")
     if verdict.get("correct") is False:
