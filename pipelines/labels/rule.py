@@ -48,6 +48,8 @@ JUDGE = "rule"
 # documents are the first page opened after the search, 93% among the first three, 95% among the first four:
 # a fourth ruled-out open in a row is the tail of scanning a result list, not a check a reader would plan.
 CHECK_CAP = 3
+SHOWN = "opened a page whose whole text the result list already showed"
+FAILED_CHECK = ("ruled out", "ruled-out check", SHOWN)   # reasons of a candidate that did not fit: a dead end so far
 
 
 def _answer_gain(names: list[str], seen: set[str], content: str | None) -> Gain:
@@ -155,7 +157,7 @@ def label_turns(record: dict) -> dict[int, TurnLabel]:
             candidates.observe(step, gold_titles)
         label = run.cap(turn, _turn_label(gains, repeated, stuck, bool(evidence), checked, shown))
         labels[turn.index] = label
-        stuck = label.label == "error" or (label.reason or "").startswith("ruled out") or (stuck and label.loss == 0)
+        stuck = label.label == "error" or (label.reason or "").startswith(FAILED_CHECK) or (stuck and label.loss == 0)
     return labels
 
 
@@ -169,10 +171,10 @@ class _CheckRun:
         if any((s.call.get("function") or {}).get("name") == "search" for s in turn.steps) or \
                 (label.scores or {}).get("information_gain"):
             self.length = 0
-        if not (label.reason or "").startswith("ruled out"):
+        if not (label.reason or "").startswith(("ruled out", SHOWN)):
             return label
-        self.length += 1
-        if self.length <= CHECK_CAP:
+        self.length += 1     # a page seen whole in the list is a check in the run too, just a free one
+        if self.length <= CHECK_CAP or label.loss == 0:
             return label
         return TurnLabel("redundant", f"ruled-out check {self.length} in a row since the last search (cap {CHECK_CAP}): "
                                       "a list scan", {**(label.scores or {}), "check_run": self.length})
@@ -196,7 +198,7 @@ def _turn_label(gains: list[Gain], repeated: bool, failing: bool, measurable: bo
     if repeated:
         return TurnLabel("redundant", "the same call (or the same result) as before", scores)
     if shown:
-        return TurnLabel("redundant", "opened a page whose whole text the result list already showed", scores)
+        return TurnLabel("redundant", SHOWN, scores)
     if any(g.touched for g in gains):
         return TurnLabel("redundant", "only evidence that was already reached", scores)
     if not measurable:
