@@ -104,7 +104,8 @@ def _standing(rng: random.Random, state: _State, own: str, opening: set[str]) ->
     if excluded := [d for d in state.ruled_out if d not in own][-5:]:
         parts.append(rng.choice(["Ruled out: {r}.", "Already excluded: {r}.", "Rejected on reading: {r}."]).format(
             r=", ".join(excluded)))
-    live = state.live(opening)
+    listed = {r["doc_id"] for r in state.listing}
+    live = state.live(opening) if opening <= listed else []   # following a link: that list is not what it works from
     if live:
         names = ", ".join(f"{r.get('title') or r['doc_id']} (rank {r.get('rank', i + 1)})" for i, r in enumerate(live[:4]))
         parts.append(rng.choice(["Still unopened from this list: {l}.", "Live candidates left in these results: {l}.",
