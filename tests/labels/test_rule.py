@@ -1,4 +1,5 @@
-"""The rule judge: on FOLDOC solver paths every candidate check and the answer get loss 1; errors, recoveries,
+"""The rule judge: on FOLDOC solver paths candidate checks that tell the agent something and the answer get loss
+1, checks that add nothing (seen whole in the list, beyond the cap in a row) do not; errors, recoveries,
 verification and redundant calls are told apart; imported data without gold evidence is labelled honestly and
 agrees with hand labels of real turns."""
 
