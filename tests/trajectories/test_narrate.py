@@ -69,3 +69,12 @@ def test_solver_paths_quote_only_what_they_have_seen(gold):
                 "\n\n" in (m.get("reasoning_content") or "")]
     assert len(narrated) > len(records)        # most turns after the first are narrated
     assert all(quotes_unseen(r["messages"], r["question"]) == [] for r in records)
+
+
+def test_a_turn_that_follows_a_link_claims_no_live_list():
+    linked = [*MESSAGES[:3], *_turn(1, "open", {"doc_id": "cwi"}, {"doc_id": "cwi", "text": "CWI is a research "
+                                                                  "institute in Amsterdam."}),
+              {"role": "assistant", "reasoning_content": "answer", "content": "<answer>Python</answer>"}]
+    said = [m["reasoning_content"] for m in narrate(QUESTION, linked, NOTES[:2], seed=1) if m["role"] == "assistant"]
+    assert "rank" not in said[1] and "Dutch programmer" in said[1]   # the results, quoted; no list to fall back on
+    assert "CWI is a research institute in Amsterdam." in said[2]
