@@ -18,7 +18,7 @@ from synth.pipelines.labels.evidence import evidence_of
 from synth.pipelines.trajectories import filters, judge
 from synth.pipelines.trajectories.envtools import TOOLS, EnvTools
 from synth.pipelines.trajectories.filters import FilterConfig
-from synth.pipelines.trajectories.gold import GoldConfig, GoldPath, GoldPathError, _seed
+from synth.pipelines.trajectories.gold import GoldConfig, GoldPath, GoldPathError
 from synth.pipelines.trajectories.harness import Harness, HarnessConfig, Rollout, call_regex
 from synth.pipelines.trajectories.messages import final_answer, tool_call_count
 from synth.pipelines.trajectories.narrate import narrate
@@ -28,6 +28,7 @@ from synth.records import Reject
 from synth.steps import RecordStep
 from synth.teachers.agent import TEACHER_FAILURE_OF_STOP
 from synth.teachers.errors import TeacherError
+from synth.teachers.session import derive_seed
 from synth.teachers.tasks import Dropped, TeacherTask
 
 KEEP = ("best", "correct", "all")
@@ -100,7 +101,7 @@ class GoldPaths(RecordStep):
                 messages, notes = self._gold.build(task, k)
             except GoldPathError as exc:
                 return Reject(exc.reason, exc.detail[:500])
-            messages = narrate(task["question"], messages, notes, _seed(self.settings.gold.seed, task["id"], k))
+            messages = narrate(task["question"], messages, notes, derive_seed(self.settings.gold.seed, task["id"], k))
             meta = {"stop": "answer", "turns": len(notes), "tool_calls": tool_call_count(messages), "gold_path": notes}
             record = trajectory_record(task, messages, k, self.settings, self._spec, meta, self._spec["tools"], None)
             record["judgement"] = judge.match(record["predicted_answer"], task.get("answer"),
