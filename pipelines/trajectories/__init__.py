@@ -9,8 +9,10 @@
     envtools.py  the environment's tools (synth.env.ToolBox) as harness tool functions
     harness.py   teacher rollouts through synth.teachers (per-turn cached, resumable mid-trajectory)
     gold.py      gold paths (--teacher none): a search solver over the real tools (clues.py, thoughts.py)
+    narrate.py   what each gold-path turn knows: the last result quoted, settled / excluded entities, live list
     provenance.py  could an agent have made this call from the question and earlier results?
     judge.py     answer judge: normalized exact / alias match, LLM judge under a schema
+    answer_forms.py  paraphrase-aware forms the judge accepts (restated question, reordered words, dates, …)
     filters.py   trajectory filters and best-of-k selection
     export.py    sft / rl / format exports and context-policy variants
 

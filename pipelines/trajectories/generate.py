@@ -21,12 +21,14 @@ from synth.pipelines.trajectories.filters import FilterConfig
 from synth.pipelines.trajectories.gold import GoldConfig, GoldPath, GoldPathError
 from synth.pipelines.trajectories.harness import Harness, HarnessConfig, Rollout, call_regex
 from synth.pipelines.trajectories.messages import final_answer, tool_call_count
+from synth.pipelines.trajectories.narrate import narrate
 
 from synth import records
 from synth.records import Reject
 from synth.steps import RecordStep
 from synth.teachers.agent import TEACHER_FAILURE_OF_STOP
 from synth.teachers.errors import TeacherError
+from synth.teachers.session import derive_seed
 from synth.teachers.tasks import Dropped, TeacherTask
 
 KEEP = ("best", "correct", "all")
@@ -99,6 +101,7 @@ class GoldPaths(RecordStep):
                 messages, notes = self._gold.build(task, k)
             except GoldPathError as exc:
                 return Reject(exc.reason, exc.detail[:500])
+            messages = narrate(task["question"], messages, notes, derive_seed(self.settings.gold.seed, task["id"], k))
             meta = {"stop": "answer", "turns": len(notes), "tool_calls": tool_call_count(messages), "gold_path": notes}
             record = trajectory_record(task, messages, k, self.settings, self._spec, meta, self._spec["tools"], None)
             record["judgement"] = judge.match(record["predicted_answer"], task.get("answer"),

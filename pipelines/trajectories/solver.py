@@ -37,6 +37,6 @@ class TrajectorySolver:
                           functions, specs)
         runs = await asyncio.gather(*(harness.rollout(session, task["question"], tag=f"{tag}{i}") for i in range(k)))
         answers = [final_answer(r.messages) if r.stop == "answer" else None for r in runs]
-        correct = [bool(match(a, task["answer"], task.get("aliases")).correct) for a in answers]
+        correct = [bool(match(a, task["answer"], task.get("aliases"), task["question"]).correct) for a in answers]
         return SolveResult(sum(correct) / k if k else 0.0, answers, correct, [r.turns for r in runs],
                            [tool_call_count(r.messages) for r in runs], [r.stop for r in runs])

@@ -1,4 +1,5 @@
-"""The rule judge: on FOLDOC solver paths every candidate check and the answer get loss 1; errors, recoveries,
+"""The rule judge: on FOLDOC solver paths candidate checks that tell the agent something and the answer get loss
+1, checks that add nothing (seen whole in the list, beyond the cap in a row) do not; errors, recoveries,
 verification and redundant calls are told apart; imported data without gold evidence is labelled honestly and
 agrees with hand labels of real turns."""
 
@@ -15,14 +16,15 @@ from tests.trajectories.fixtures import manifest
 
 
 def test_solver_checks_and_answers_carry_loss(gold, tmp_path):
-    """On solver trajectories the rule judge gives loss 1 to every candidate check (confirmed or ruled out), to the
-    searches that find gold evidence and to the answer; nothing it labels is an error."""
+    """On solver trajectories the rule judge gives loss 1 to confirmed candidates, to the searches that find gold
+    evidence and to the answer; a ruled-out check carries loss unless it revealed nothing the result list had not
+    shown or is beyond the cap of checks in a row (then `redundant`); nothing it labels is an error."""
     out = tmp_path / "labelled"
     res = synth("label", "turns", str(gold), "--out", str(out), "--judge", "rule", "--json")
     assert res.returncode == 0, res.stderr
     records = list(read_records([out]))
     assert len(records) == manifest(gold)["counts"]["output"]
-    checked = 0
+    checked = kept = 0
     for record in records:
         turns = [m for m in record["messages"] if m["role"] == "assistant"]
         notes = record["metadata"]["gold_path"]
@@ -30,13 +32,18 @@ def test_solver_checks_and_answers_carry_loss(gold, tmp_path):
         for note in notes:
             message = turns[note["turn"]]
             assert message["turn_label"]["judge"] == "rule" and message["weight"] == float(message["loss"])
-            if note["kind"] in ("confirmed", "ruled_out", "answer"):
-                assert message["loss"] == 1 and message["turn_label"]["label"] in ("essential", "recovery"), note
+            label = message["turn_label"]
+            if note["kind"] in ("confirmed", "answer"):
+                assert message["loss"] == 1 and label["label"] in ("essential", "recovery"), note
+            if note["kind"] == "ruled_out":
+                kept += message["loss"]
+                assert message["loss"] == 1 or (label["label"] == "redundant" and (
+                    "already showed" in label["reason"] or "a list scan" in label["reason"])), (note, label)
             checked += 1
         assert all(m["loss"] == 0 and m["weight"] == 0 for m in record["messages"] if m["role"] != "assistant")
     stats = manifest(out)["stats"]
     assert stats["assistant_turns"] == checked and stats["judges"] == {"rule": checked}
-    assert "error" not in stats["labels"] and stats["labels"]["essential"] > 0
+    assert "error" not in stats["labels"] and stats["labels"]["essential"] > 0 and kept > 0
     assert synth("validate", str(out)).returncode == 0
 
 
@@ -110,6 +117,44 @@ def test_candidate_checks_and_recoveries_carry_loss():
     assert got == ["unnecessary", "essential", "redundant", "unnecessary", "unnecessary", "recovery", "essential",
                    "essential"], got
     assert labels[3].reason == "ruled out candidate perl" and labels[3].loss == 1
+
+
+def _call(i, name, args, result):
+    c = {"id": f"c{i}", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
+    return [{"role": "assistant", "tool_calls": [c]}, {"role": "tool", "tool_call_id": c["id"], "content": json.dumps(result)}]
+
+
+def test_checks_that_add_nothing_carry_no_loss():
+    """Information gain of a check: a page whose whole text the result list showed is redundant; after CHECK_CAP
+    ruled-out checks in a row a further one is a list scan (redundant) unless it reaches gold; a new search starts
+    a new run."""
+    from synth.pipelines.labels.rule import CHECK_CAP
+
+    names = ["perl", "ruby", "tcl", "lua", "awk", "python"]
+    listing = {"results": [{"doc_id": d, "snippet": f"{d} is a language" + (" …" if d != "awk" else "")} for d in names]}
+
+    def page(d):
+        return {"doc_id": d, "page": 0, "start": 0, "end": 300,
+                "text": "awk is a language" if d == "awk" else f"{d} is a language with a long history and more text"}
+
+    messages = [{"role": "user", "content": "Which scripting language did the Dutch programmer create?"},
+                *_call(0, "search", {"query": "scripting language"}, listing),
+                *[m for i, d in enumerate(["perl", "ruby", "tcl", "lua", "awk"]) for m in _call(i + 1, "open", {"doc_id": d}, page(d))],
+                *_call(6, "search", {"query": "Dutch scripting language"}, {"results": [{"doc_id": "rexx"}, {"doc_id": "python"}]}),
+                *_call(7, "open", {"doc_id": "rexx"}, page("rexx")),
+                *_call(8, "open", {"doc_id": "python"}, page("python")),
+                {"role": "assistant", "content": "<answer>Python</answer>"}]
+    evidence = {"answer_doc_id": "python", "docs": ["python"],
+                "facts": [{"doc_id": "python", "start": 0, "end": 10, "quote": "python is"}]}
+    record = {"id": "s", "question": messages[0]["content"], "messages": messages, "answer": "Python", "evidence": evidence}
+    labels = label_turns(record)
+    got = [(labels[i].label, labels[i].loss) for i in sorted(labels)]
+    assert CHECK_CAP == 3
+    assert got[1:4] == [("essential", 1)] * 3                                   # perl, ruby, tcl: ruled out, checks
+    assert got[4] == ("redundant", 0) and "a list scan" in labels[sorted(labels)[4]].reason   # lua: the fourth
+    assert got[5] == ("redundant", 0) and "already showed" in labels[sorted(labels)[5]].reason   # awk: seen whole
+    assert got[7] == ("essential", 1)                  # rexx: a new search, a new run
+    assert got[8] == ("recovery", 1) and got[9] == ("essential", 1)   # python: gold after the dead end; answer
 
 
 def test_agreement_with_hand_labelled_real_turns():

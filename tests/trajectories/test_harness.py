@@ -15,9 +15,10 @@ from synth.pipelines.trajectories.policies import PLACEHOLDER, SUMMARY_HEADER, P
 
 from synth.dataset import read_records
 from synth.teachers.session import derive_seed
-from tests.core.helpers import synth
+from tests.core.helpers import synth, write_jsonl
 from tests.teachers.fake_openai import Say, last_user
 from tests.teachers.jobs import run_task_job
+from tests.trajectories.fixtures import TINY_TASKS
 
 PLAN = [("search", {"query": "Guido van Rossum"}), ("open", {"doc_id": "python"})]
 
@@ -151,3 +152,32 @@ def test_llm_judge_and_best_of_k(fake_openai, tiny, tmp_path):
     assert len(judged) == 5  # the rule settled r1; every other rollout went to the LLM judge
     stats = json.loads((out / "manifest.json").read_text())["stats"]
     assert stats["trajectories"] == 1 and stats["judge_methods"] == {"exact": 1}
+
+
+@pytest.mark.slow   # a CLI run against the scripted server (~70 s on the loaded 2-core box)
+def test_teacher_calls_get_the_provenance_check_and_the_rate_is_in_the_manifest(fake_openai, tiny, tmp_path):
+    """Issue 21: with a teacher, its reasoning is kept as written and its calls are checked like the solver's: a
+    search that names the hidden entity (Guido van Rossum) before any tool showed it is flagged, and the run's
+    manifest reports the count and the rate over all calls."""
+    from synth.pipelines.trajectories.provenance import hidden_in_evidence, violations
+
+    corpus, _ = tiny
+    task = {**TINY_TASKS[0], "facts": [
+        {"kind": "link", "subject": "Guido van Rossum", "subject_id": "guido", "relation": "created",
+         "object": "Python", "object_id": "python", "doc_id": "guido", "start": 0, "end": 10, "quote": "Guido van"}]}
+    tasks = write_jsonl(tmp_path / "tasks.jsonl", [task])
+    plan = [("search", {"query": "Guido van Rossum"}), ("search", {"query": "Dutch programmer CWI"}),
+            ("open", {"doc_id": "python"})]
+    fake_openai.handler = planned("hermes", plan)
+    out = tmp_path / "out"
+    res = synth("generate", "trajectories", "--tasks", str(tasks), "--corpus", str(corpus), "--out", str(out),
+                "--teacher", f"openai:{fake_openai.url}", "--model", "fake-model", "--max-turns", "6", "--json")
+    assert res.returncode == 0, res.stderr
+    (record,) = read_records([out])
+    thoughts = [m.get("reasoning_content") for m in record["messages"] if m["role"] == "assistant"]
+    assert thoughts[:3] == ["step 0", "step 1", "step 2"]          # the teacher writes the reasoning; no narration
+    found = violations(record, hidden_in_evidence(record))
+    assert found and found[0]["turn"] == 0 and found[0]["reason"] == "names_hidden_entity"
+    stats = json.loads((out / "manifest.json").read_text())["stats"]["provenance"]
+    assert stats["tool_calls"] == 3 and stats["violations"] == len(found) and stats["trajectories_with_violations"] == 1
+    assert stats["violation_rate"] == round(len(found) / 3, 4) and stats["by_reason"]["names_hidden_entity"] == 1
