@@ -166,7 +166,7 @@ def plan(work: Path, got: dict, n: int, seed: str) -> list[tuple[str, list[str],
         ("judge pairwise", ["judge", "pairwise", str(work / "judge_pointwise"), "--pointwise", "input",
                             "--max-tokens", "320"], -1),
         ("deepsearch", ["generate", "deepsearch", "--corpus", corpus, "--num", str(n), "--seed", seed,
-                        "--rollouts", "2", "--max-turns", "6", "--solver-params", "135M"], n),
+                        "--rollouts", "2", "--max-turns", "4", "--max-tokens", "384", "--solver-params", "135M"], n),
         ("trajectories", ["generate", "trajectories", "--tasks", tasks, "--corpus", corpus, "--rollouts", "2",
                           "--max-turns", "6", "--tools", "search,open", "--max-tokens", "384", "--seed", seed], 2 * n),
         ("label turns", ["label", "turns", str(got["gold"]), "--judge", "llm", "--max-tokens", "200",
@@ -195,11 +195,11 @@ def markdown(rows: list[dict]) -> str:
 
 def serve(args) -> tuple[list[str], object]:
     if args.url:
-        return ["--teacher", f"openai:{args.url}", "--model", args.served], None
+        return ["--teacher", f"openai:{args.url}", "--model", args.served, "--timeout", str(args.timeout)], None
     from tests.teachers.engine import start_vllm
 
     ep = start_vllm(Path(args.model), args.work / "engine.log", model=args.served, extra=["--max-num-seqs", "64"])
-    return ep.teacher, ep
+    return [*ep.teacher, "--timeout", str(args.timeout)], ep
 
 
 def main() -> None:
@@ -208,6 +208,8 @@ def main() -> None:
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--tasks", type=int, default=3, help="tasks / problems / questions per generating path")
     ap.add_argument("--seed", default="0")
+    ap.add_argument("--timeout", type=float, default=3600.0,
+                    help="per request; a loaded 2-core engine needs more than the default 600 s (a retry restarts it)")
     ap.add_argument("--only", help="comma list of paths to run (their inputs must exist in --work)")
     args = ap.parse_args()
     if not (args.url or args.model):
