@@ -219,9 +219,10 @@ def main() -> None:
     teacher, engine = serve(args)
     rows, quality = [], {}
     try:
-        for name, argv, n_in in plan(args.work, got, args.tasks, args.seed):
-            if args.only and name not in args.only.split(","):
-                continue
+        steps = plan(args.work, got, args.tasks, args.seed)
+        if args.only:  # in the order given
+            steps = [step for want in args.only.split(",") for step in steps if step[0] == want]
+        for name, argv, n_in in steps:
             out = args.work / name.replace(" ", "_")
             rows.append(path_row(name, [*argv, *teacher], out, records_in(argv, n_in)))
             quality[name] = (deepsearch_quality(out, got["corpus"]) if name == "deepsearch" else
