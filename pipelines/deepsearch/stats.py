@@ -56,8 +56,20 @@ def run_stats(out: Path, extra: dict | None = None) -> dict:
         "rejects_by_reason": _sorted(rejects),
         "failed_candidates_by_reason": _sorted(failed),
         "mean_pass_rate": round(sum(rates) / len(rates), 4) if rates else None,
+        "honest_gate": _gate_rate(sum(hops.values()), failed, rejects),
         **(extra or {}),
     }
+
+
+def _gate_rate(kept: int, failed: Counter, rejects: Counter) -> dict | None:
+    """Candidates the honest solver answered, of those it was given (gate.py; None when it did not run).
+    A rejected item counts only its last failed candidate, so the rate is an upper bound when items are rejected."""
+    from synth.pipelines.deepsearch.gate import REASON
+
+    refused = failed.get(REASON, 0) + rejects.get(REASON, 0)
+    if not refused and not kept:
+        return None
+    return {"passed": kept, "not_honestly_solvable": refused, "pass_rate": round(kept / (kept + refused), 4)}
 
 
 class Stats:
