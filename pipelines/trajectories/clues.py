@@ -49,6 +49,7 @@ class Clue:
     prefix: str | None = None                   # the entity's name begins with this
     kind: list[str] | None = None               # its type words, when the question's grammar says them
     period: tuple[int, int] | None = None       # "from the late 1960s": its entry mentions a year in this range
+    noun: str | None = None                     # the type noun as the question writes it ("mathematical term")
 
     @property
     def keywords(self) -> list[str]:
@@ -118,7 +119,7 @@ def _parents(joins: list[str | None]) -> list[int | None]:
     return parents
 
 
-def _describe(text: str) -> tuple[list[str], list[str], str | None]:
+def _describe(text: str) -> tuple[list[str], list[str], str | None, str]:
     """(type words, description, name prefix) of one noun phrase. The type words are the category the type
     noun stands for ("a mathematical term" -> mathematics); a phrase that is not a type noun is the entity's
     own (abstracted) definition, checked like quoted text."""
@@ -130,8 +131,8 @@ def _describe(text: str) -> tuple[list[str], list[str], str | None]:
     category = category_of(noun)
     letters = prefix.group(1) if prefix else None
     if described or category is not None or noun.lower() in (UNTYPED_NOUN, "term"):
-        return ([category] if category else []), ([described.strip(" ,")] if described else []), letters
-    return [], [body.strip(" ,")], letters
+        return ([category] if category else []), ([described.strip(" ,")] if described else []), letters, noun
+    return [], [body.strip(" ,")], letters, ""
 
 
 def fluent_clues(question: str) -> list[Clue]:
@@ -152,10 +153,10 @@ def fluent_clues(question: str) -> list[Clue]:
     clues = []
     for i, n in enumerate(kept):
         refs = [letter[alias.get(m, m)] for m in range(len(segments)) if parents[m] == n]
-        kind, described, prefix = _describe(segments[n])
+        kind, described, prefix, noun = _describe(segments[n])
         text = _PREFIX.sub(" ", segments[n]).strip()
         clues.append(Clue(i, text, letter[n], [r for r in refs if r], described, prefix, kind,
-                          period_years(segments[n])))
+                          period_years(segments[n]), noun))
     return clues
 
 

@@ -306,7 +306,9 @@ class _Run:
             alts = [" ".join(clue.keywords[:16]), " ".join(words[:5]), " ".join(words[-6:])]
             return _unique([(first, k)] + [(q, k) for q in alts] + [(first, DEEP_K)])
         titles = " ".join(r.title for r in refs)
-        kinds = self.type_words(clue)
+        # query with the type noun's own words ("game term"), never the category it stands for ("games"): a query
+        # word must come from the question or a tool result (provenance.py)
+        kinds = content_words(clue.noun) if clue.noun is not None else self.type_words(clue)
         rest = [] if clue.quote_words else [w for w in clue.keywords if w not in kinds][:2]   # e.g. a period
         own = " ".join(list(dict.fromkeys(clue.quote_words[:5] + kinds[:2] + rest)))
         queries = [(f"{titles} {own}".strip(), k), (f"{titles} {own}".strip(), DEEP_K), (titles, DEEP_K)]

@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
         max_in_degree: Annotated[int, typer.Option("--max-in-degree", min=1, help="Walk: skip objects linked from more entries (hubs).")] = 60,
         partial: Annotated[float, typer.Option("--partial", min=0.0, max=1.0, help="Chance a proper name in a description becomes partial.")] = 0.5,
         shortcut_k: Annotated[int, typer.Option("--shortcut-k", min=1, help="BM25 with the whole question must not rank the answer in this top k.")] = 10,
-        attempts: Annotated[int, typer.Option("--attempts", min=1, help="Candidates an item may try before it is rejected (the honest-solver gate refuses many).")] = 32,
+        attempts: Annotated[int, typer.Option("--attempts", min=1, help="Candidates an item may try before it is rejected (the honest-solver gate and climbable walks refuse many).")] = 64,
         honest_gate: Annotated[bool, typer.Option("--honest-gate/--no-honest-gate", help="--teacher none: keep only tasks the honest search solver of `generate trajectories` answers from the question and tool results (others: retried, then rejected not_honestly_solvable).")] = True,
         target_band: Annotated[str, typer.Option("--target-band", help="Pass-rate band of the rl tier, LO:HI (teacher only).")] = "0.2:0.8",
         max_rounds: Annotated[int, typer.Option("--max-rounds", min=0, help="Difficulty-dial rounds per task (teacher only).")] = 2,

@@ -70,3 +70,11 @@ def test_the_reader_parses_what_the_realizer_writes():
         assert sorted(len(c.refs) for c in clues) == [0, 0, 1, 1, 2], question
         assert sorted(k for c in clues for k in c.kind) == sorted(types.values()), question
         assert sorted(q for c in clues for q in c.quotes) == ["a sequence of execution", "a set of zeros, one in a word"]
+
+
+def test_the_type_noun_is_kept_as_written_for_queries():
+    """Checks use the category ("games"); queries may only use the question's words ("game term")."""
+    clues = parse_question("Can you name the game term from the late 1970s that has to do with a messaging term "
+                           "described as a basic unit of group discussion?")
+    assert (clues[0].kind, clues[0].noun) == (["games"], "game term")
+    assert "games" not in clues[0].keywords and "1970s" not in clues[0].keywords
