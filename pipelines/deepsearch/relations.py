@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 
 from synth.pipelines.deepsearch import text as tx
+from synth.pipelines.grammar import RELATED, VERBS  # noqa: F401 - VERBS re-exported for the realizer
 
-RELATED = "related"
 LEFT_CHARS = 60  # how far before the anchor the relation words may start (same sentence only)
 
 # relation -> pattern on the text right before the anchor (lower case, spaces normalised)
@@ -43,24 +43,6 @@ _PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple((name, re.compile(p + r"(?
     ("comes_from", r"\b(?:from|sold by|marketed by|product of)"),
 ))
 
-# relation -> (passive/attribute phrase about S, used as "S that <phrase> O")
-VERBS: dict[str, tuple[str, ...]] = {
-    "successor_of": ("succeeded", "replaced"),
-    "predecessor_of": ("was succeeded by", "was later replaced by"),
-    "developed_at": ("was developed at", "came out of"),
-    "created_by": ("was created by", "was devised by"),
-    "based_on": ("is based on", "derives from"),
-    "part_of": ("is part of", "belongs to"),
-    "written_in": ("is written in", "was implemented in"),
-    "runs_on": ("runs on", "was made for"),
-    "kind_of": ("is a kind of", "is a type of"),
-    "similar_to": ("is similar to", "resembles"),
-    "used_in": ("is used in", "appears in"),
-    "made_for": ("was made for", "is meant for"),
-    "uses": ("uses", "makes use of"),
-    "comes_from": ("comes from", "originated with"),
-    RELATED: ("is associated with", "is connected with", "has to do with"),
-}
 
 
 def relation_of(kb, link) -> str:

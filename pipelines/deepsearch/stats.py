@@ -36,8 +36,11 @@ def run_stats(out: Path, extra: dict | None = None) -> dict:
     from synth.dataset import data_files
 
     hops, depth, topology, tier, category, failed = (Counter() for _ in range(6))
-    rates = []
-    for row in _rows(data_files(out), ["hops", "depth", "topology", "tier", "category", "attempts", "pass_rate"]):
+    rates, gated = [], 0
+    for row in _rows(data_files(out), ["hops", "depth", "topology", "tier", "category", "attempts", "pass_rate",
+                                       "verification"]):
+        checks = row["verification"]
+        gated += "honest_solver" in (json.loads(checks) if isinstance(checks, str) else (checks or {}))
         hops[row["hops"]] += 1
         depth[row["depth"]] += 1
         topology[row["topology"]] += 1
@@ -56,8 +59,21 @@ def run_stats(out: Path, extra: dict | None = None) -> dict:
         "rejects_by_reason": _sorted(rejects),
         "failed_candidates_by_reason": _sorted(failed),
         "mean_pass_rate": round(sum(rates) / len(rates), 4) if rates else None,
+        "honest_gate": _gate_rate(gated, failed, rejects),
         **(extra or {}),
     }
+
+
+def _gate_rate(kept: int, failed: Counter, rejects: Counter) -> dict | None:
+    # kept: the tasks whose record carries the gate's check (0 with --no-honest-gate or a teacher)
+    """Candidates the honest solver answered, of those it was given (gate.py; None when it did not run).
+    A rejected item counts only its last failed candidate, so the rate is an upper bound when items are rejected."""
+    from synth.pipelines.deepsearch.gate import REASON
+
+    refused = failed.get(REASON, 0) + rejects.get(REASON, 0)
+    if not refused and not kept:
+        return None
+    return {"passed": kept, "not_honestly_solvable": refused, "pass_rate": round(kept / (kept + refused), 4)}
 
 
 class Stats:

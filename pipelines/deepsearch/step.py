@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from synth.pipelines.deepsearch.task import Candidate, GenConfig, TaskBuilder, facts_of
+from synth.pipelines.deepsearch.task import Candidate, GenConfig, TaskBuilder, facts_of, task_id
 from synth.pipelines.deepsearch.verify import NO_TEACHER
 
 from synth.records import Reject
@@ -18,6 +18,7 @@ from synth.steps import RecordStep
 
 COMMAND = "generate deepsearch"
 CHECK_ORDER = ("support", "no_leak", "uniqueness", "shortcut", "closed_book", "tool_solver")
+GATE = "honest_solver"   # present only when the solvability gate ran (gate.py)
 
 
 class TemplateTasks(RecordStep):
@@ -32,7 +33,12 @@ class TemplateTasks(RecordStep):
         if self._builder is None:
             from synth.pipelines.deepsearch.kb import KB
 
-            self._builder = TaskBuilder(KB(self.corpus), self.cfg, self.plan, self.num)
+            gate = None
+            if self.cfg.honest_gate:
+                from synth.pipelines.deepsearch.gate import HonestGate
+
+                gate = HonestGate(self.corpus)
+            self._builder = TaskBuilder(KB(self.corpus), self.cfg, self.plan, self.num, gate)
 
     def process(self, item: dict) -> dict | Reject:
         index = int(item["index"])
@@ -50,9 +56,11 @@ def task_record(kb, cand: Candidate, index: int, cfg: GenConfig, failures, prove
     formal = cand.formal
     answer = kb.doc(formal.variables[formal.target])
     verification = {name: cand.verification.get(name, NO_TEACHER) for name in CHECK_ORDER}
+    if GATE in cand.verification:
+        verification[GATE] = cand.verification[GATE]
     formal_json = formal.to_json(kb)
     return {
-        "id": f"deepsearch-s{cfg.seed}-{index:06d}",
+        "id": task_id(cfg, index),
         "question": cand.question,
         "answer": answer.title,
         "aliases": [n for n in kb.names(answer.row) if n != answer.title],

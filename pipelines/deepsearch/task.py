@@ -35,6 +35,7 @@ class GenConfig:
     attempts: int = 8
     repairs: int = 3
     hop_weights: tuple[float, ...] = ()   # weights of hops lo..hi (--from-failures); empty: uniform draw
+    honest_gate: bool = False     # the honest search solver must answer each candidate (gate.py)
 
     def walk_config(self) -> WalkConfig:
         return WalkConfig(min_depth=self.hops[0], max_hops=self.hops[1], max_in_degree=self.max_in_degree,
@@ -66,8 +67,8 @@ class Candidate:
 
 
 class TaskBuilder:
-    def __init__(self, kb, cfg: GenConfig, plan: list[str], num: int):
-        self.kb, self.cfg, self.plan, self.num = kb, cfg, plan, num
+    def __init__(self, kb, cfg: GenConfig, plan: list[str], num: int, gate=None):
+        self.kb, self.cfg, self.plan, self.num, self.gate = kb, cfg, plan, num, gate
 
     def build(self, index: int) -> tuple[Candidate | None, Counter, Failure | None]:
         """(the first candidate that passes every check, failed reasons per attempt, last failure)."""
@@ -76,11 +77,24 @@ class TaskBuilder:
         for attempt in range(self.cfg.attempts):
             seed_id = self.plan[(index + attempt * self.num) % len(self.plan)]
             try:
-                return self.attempt(index, attempt, seed_id), failures, None
+                cand = self.attempt(index, attempt, seed_id)
+                self.gate_check(cand, index)
+                return cand, failures, None
             except Failure as exc:
                 failures[exc.reason] += 1
                 last = exc
         return None, failures, last
+
+    def gate_check(self, cand: Candidate, index: int) -> None:
+        """The solvability gate (after the repairs: the solver sees the final question); Failure when it fails."""
+        if self.gate is None:
+            return
+        answer = self.kb.doc(cand.formal.variables[cand.formal.target])
+        aliases = [n for n in self.kb.names(answer.row) if n != answer.title]
+        check = cand.verification["honest_solver"] = self.gate.check(task_id(self.cfg, index), cand.question,
+                                                                    answer.title, aliases)
+        if check["status"] == "failed":
+            raise Failure(check["reason"], check["detail"])
 
     def attempt(self, index: int, attempt: int, seed_id: str) -> Candidate:
         rng = rng_for(self.cfg.seed, index, attempt)
@@ -173,6 +187,10 @@ class TaskBuilder:
             return self.rebuild(cand, cand.walk, rng, plain=True)
         except Failure:
             return None
+
+
+def task_id(cfg: GenConfig, index: int) -> str:
+    return f"deepsearch-s{cfg.seed}-{index:06d}"
 
 
 def hidden_intermediates(kb, formal: Formal) -> dict[str, str]:

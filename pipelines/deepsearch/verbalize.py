@@ -17,33 +17,14 @@ from __future__ import annotations
 
 import random
 import re
-from functools import lru_cache
-from pathlib import Path
 
 from synth.pipelines.deepsearch import text as tx
 from synth.pipelines.deepsearch.formal import Constraint, Formal
-from synth.pipelines.deepsearch.relations import RELATED, VERBS
+from synth.pipelines.grammar import RELATED, VERBS, type_noun, type_nouns  # noqa: F401 - re-exported
 
-HERE = Path(__file__).parent
 PLACEHOLDER = re.compile(r"\[[A-Z]\]")
 OPENINGS = ("Which {type}{period} {rels}?", "Can you name the {type}{period} that {rels}?",
             "What is the {type}{period} that {rels}?", "Which is the {type}{period} that {rels}?")
-
-
-@lru_cache(maxsize=1)
-def type_nouns() -> dict[str, str]:
-    nouns = {}
-    for line in (HERE / "types.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            key, _, noun = line.partition(":")
-            nouns[key.strip()] = noun.strip()
-    return nouns
-
-
-def type_noun(category: str | None) -> str:
-    if not category:
-        return "concept"
-    return type_nouns().get(category, f"{category} term")
 
 
 def _a(noun: str) -> str:
@@ -76,6 +57,10 @@ class Realizer:
 
     def rels(self, var: str) -> str:
         links = [c for c in self.formal.links() if c.subject == var]
+        # an object with relations of its own goes last: "… and V2 NP2" after a nested clause would read as
+        # part of that clause (the reader's rule, trajectories/clues.py: "and V" continues the clause before)
+        nested = {c.subject for c in self.formal.links()}
+        links.sort(key=lambda c: c.object in nested and c.object not in self.said)
         return " and ".join(self.rel(c) for c in links)
 
     def np(self, var: str) -> str:

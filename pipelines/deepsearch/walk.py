@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 
 from synth.pipelines.deepsearch.facts import Edge, describable, edges_from
 from synth.pipelines.deepsearch.relations import RELATED, relation_at
+from synth.pipelines.grammar import type_noun
+
+CLIMB_K = 10  # a link is walked only if its source ranks this high when searched from its object (climbable)
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,31 @@ def _choose(rng: random.Random, kb, edges: list[Edge]) -> Edge:
     return rng.choices(edges, weights=weights, k=1)[0]
 
 
+def climbable(kb, edge: Edge, k: int = CLIMB_K) -> bool:
+    """Can a searcher who has found the object O get back to the source S? The question only says "a <type of
+    S> that <relation> O", so the searcher's query is O's name and S's type noun: S must rank in the BM25 top k
+    for it (the honest solver's first climbing query, trajectories/gold.py)."""
+    def rank() -> bool:
+        src = kb.doc(edge.src)
+        noun = type_noun(src.categories[0]) if src.categories else ""
+        query = f"{kb.doc(edge.dst).title} {noun.replace(' term', '')}"
+        return kb.bm25_rank(query, src.id, k)[0] is not None
+
+    return kb.cache("climbable").get_or((edge.src, edge.dst), rank)
+
+
+def _choose_climbable(rng: random.Random, kb, edges: list[Edge], tries: int = 4) -> Edge | None:
+    """A weighted draw among the edges a searcher can climb (see `climbable`); None when the first `tries`
+    drawn edges all fail (each check is one BM25 query)."""
+    pool = list(edges)
+    for _ in range(min(tries, len(pool))):
+        edge = _choose(rng, kb, pool)
+        if climbable(kb, edge):
+            return edge
+        pool.remove(edge)
+    return None
+
+
 def _fresh_edges(kb, walk: Walk, row: int, cfg: WalkConfig, need_out: bool) -> list[Edge]:
     taken = set(walk.nodes)
     out = []
@@ -103,7 +131,9 @@ def _chain(kb, rng: random.Random, walk: Walk, cfg: WalkConfig) -> None:
         options = _fresh_edges(kb, walk, current, cfg, need_out)
         if not options:
             raise WalkError("dead_end", f"no usable link out of {kb.doc(current).id!r} at depth {len(walk.edges)}")
-        edge = _choose(rng, kb, options)
+        edge = _choose_climbable(rng, kb, options)
+        if edge is None:
+            raise WalkError("dead_end", f"no link out of {kb.doc(current).id!r} a searcher could climb back")
         walk.edges.append(edge)
         walk.nodes.append(edge.dst)
 
@@ -161,8 +191,8 @@ def extend(kb, rng: random.Random, walk: Walk, cfg: WalkConfig) -> bool:
         order.reverse()               # extend the newest node first
     for row in order:
         options = _fresh_edges(kb, walk, row, cfg, need_out=False)
-        if options:
-            edge = _choose(rng, kb, options)
+        edge = _choose_climbable(rng, kb, options) if options else None
+        if edge is not None:
             walk.edges.append(edge)
             walk.nodes.append(edge.dst)
             return True

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from synth.pipelines.grammar import UNTYPED_NOUN, VERBS, category_of, period_years
+
 _QUOTE = re.compile(r"[“\"]([^”\"]+)[”\"]")
 _PLACEHOLDER = re.compile(r"\[([A-Z])\]")
 _SPLIT = re.compile(r";\s*|,?\s+\b(?:where|here|and where)\b\s+|,\s+and\s+(?=\[)|\?\s*$", re.IGNORECASE)
@@ -24,7 +26,7 @@ which what who whom whose where when here there name named give identify find al
 term terms word words described describes description defined definition refers refer referring reads read
 opens open mentions mention mentioning containing contains contain links link linked linking says say said
 called known whose itself than then into about via per within whereas while has have had do does did not no
-any some each every both either neither other another same their them they he she his her we you i me my our
+any some each every both can you either neither other another same their them they he she his her we you i me my our
 """.split())  # noqa: SIM905 - a word list reads best as text
 
 
@@ -46,12 +48,15 @@ class Clue:
     quotes: list[str] = field(default_factory=list)
     prefix: str | None = None                   # the entity's name begins with this
     kind: list[str] | None = None               # its type words, when the question's grammar says them
+    period: tuple[int, int] | None = None       # "from the late 1960s": its entry mentions a year in this range
+    noun: str | None = None                     # the type noun as the question writes it ("mathematical term")
 
     @property
     def keywords(self) -> list[str]:
         """Words to query with: the quoted text first, then the rest of the clause."""
         quoted = [w for q in self.quotes for w in content_words(q)]
-        rest = content_words(_PLACEHOLDER.sub(" ", _QUOTE.sub(" ", self.text)))
+        # a period ("from the early 2000s") is checked on the entry, never searched: BM25 knows no decades
+        rest = content_words(_PERIOD_TEXT.sub(" ", _PLACEHOLDER.sub(" ", _QUOTE.sub(" ", self.text))))
         return list(dict.fromkeys(quoted + rest))
 
     @property
@@ -82,45 +87,77 @@ def _clauses(question: str) -> list[str]:
     return [re.sub(r"\x00(\d+)\x00", lambda m: quotes[int(m.group(1))], p) for p in parts]
 
 
-# relations a fluent question chains its entities with ("X that is connected with Y described as …")
-_RELATION = re.compile(r"\s*(?:,\s*)?\b(?:(and)\s+)?(that\s+|which\s+)?(?:is\s+|are\s+|was\s+)?"
-                       r"(connected with|associated with|related to|has to do with|makes use of|uses|is a kind of|"
-                       r"a kind of|based on|created by|part of|runs on|successor of|predecessor of|comes from)\s+",
-                       re.IGNORECASE)
-_PREFIX = re.compile(r"whose name begins with [“\"]([^”\"]+)[”\"]", re.IGNORECASE)
+# the realizer's verbs (pipelines/grammar.py), longest first so "was made for" wins over "uses"; a relation
+# always follows "that" or "and" and is followed by a noun phrase (the opening gets its "that" in _OPENING)
+_VERB_ALT = "|".join(re.escape(v) for v in sorted({v for vs in VERBS.values() for v in vs}, key=len, reverse=True))
+_RELATION = re.compile(rf"\s*,?\s*\b(and that|and|that)\s+({_VERB_ALT})(?:\s+(?=(?:an?|the|that same)\b)|(?<=\bof)\s+)", re.IGNORECASE)
+_OPENING = re.compile(rf"^(Which (?!is the\b)(?:(?!\bthat\b).)+?)\s+(?=(?:{_VERB_ALT})\s)", re.IGNORECASE)
+_ASK = re.compile(r"^(?:which is the|which|can you name the|what is the|name the)\s+", re.IGNORECASE)
+_PREFIX = re.compile(r"\s*(?:and\s+)?whose name begins with [“\"]([^”\"]+)[”\"]", re.IGNORECASE)
+_PERIOD_TEXT = re.compile(r"\s*from the (?:early|mid-|late) ?\d{3,4}0s\b", re.IGNORECASE)
+_SAME = re.compile(r"^that same (.+)$", re.IGNORECASE)
+
+
+def _segments(question: str) -> tuple[list[str], list[str | None]]:
+    """The noun phrases of the chain and the word joining each to the one before ("that", "and", "and that")."""
+    text = _OPENING.sub(r"\1 that ", question.strip().rstrip("?"), count=1)
+    segments, joins, at = [], [None], 0
+    for m in _RELATION.finditer(text):
+        segments.append(text[at:m.start()])
+        joins.append(m.group(1).lower())
+        at = m.end()
+    segments.append(text[at:])
+    return [s.strip(" ,") for s in segments], joins
+
+
+def _parents(joins: list[str | None]) -> list[int | None]:
+    """Which noun phrase each one hangs off: "… and has to do with Y" continues the clause of the entity
+    before (the usual reading of such coordination); "that …" / "and that …" describe the phrase just before."""
+    parents: list[int | None] = [None]
+    for n in range(1, len(joins)):
+        parents.append(parents[n - 1] if joins[n] == "and" and n > 1 else n - 1)
+    return parents
+
+
+def _describe(text: str) -> tuple[list[str], list[str], str | None, str]:
+    """(type words, description, name prefix) of one noun phrase. The type words are the category the type
+    noun stands for ("a mathematical term" -> mathematics); a phrase that is not a type noun is the entity's
+    own (abstracted) definition, checked like quoted text."""
+    prefix = _PREFIX.search(text)
+    body = _PERIOD_TEXT.sub(" ", _PREFIX.sub(" ", text))
+    body = " ".join(_ASK.sub("", body.strip()).split())
+    kind_text, _, described = body.partition(" described as ")
+    noun = re.sub(r"^(?:an?|the)\s+", "", kind_text.strip(" ,"), flags=re.IGNORECASE)
+    category = category_of(noun)
+    letters = prefix.group(1) if prefix else None
+    if described or category is not None or noun.lower() in (UNTYPED_NOUN, "term"):
+        return ([category] if category else []), ([described.strip(" ,")] if described else []), letters, noun
+    return [], [body.strip(" ,")], letters, ""
 
 
 def fluent_clues(question: str) -> list[Clue]:
-    """Clues of a question without placeholders: one per entity of the relation chain. An entity that follows
-    "and …" is taken to hang off the same entity as the one before it (the usual reading of such coordination);
-    the others are referred to by the entity just before them. A name prefix ("whose name begins with “de”")
-    is a constraint of its own, not quoted text."""
-    parts = _RELATION.split(question.strip().rstrip("?"))
-    segments, joins = [parts[0]], [(None, None)]
-    for n in range(1, len(parts) - 3, 4):
-        joins.append((parts[n], parts[n + 1]))
-        segments.append(parts[n + 3])
-    letters = [chr(ord("A") + n - 1) if n else None for n in range(len(segments))]
-    parents: list[int | None] = [None]
-    for n in range(1, len(segments)):
-        coordinated, relative = joins[n]
-        # "… and has to do with Y" continues the clause of the entity before; "… and that …" describes it
-        parents.append(parents[n - 1] if coordinated and not relative and n > 1 else n - 1)
-    clues = []
+    """Clues of a question written by the realizer's grammar (pipelines/grammar.py): one per entity of the
+    relation chain, with its type (category), description, period and name prefix. "that same X" is an entity
+    named before (a cycle): it adds a reference, not a clue."""
+    segments, joins = _segments(question)
+    parents = _parents(joins)
+    alias: dict[int, int] = {}   # a "that same X" segment -> the segment that introduced X
     for n, text in enumerate(segments):
-        prefix = _PREFIX.search(text)
-        refs = [letters[m] for m in range(len(segments)) if parents[m] == n]
-        head = re.split(r"\s(?:described as|from|whose|one|that|which)\s|,", _PREFIX.sub(" ", text))[0]
-        kind = [w for w in content_words(head) if w not in _NOT_KIND and not re.fullmatch(r"\d+s?", w)]
-        described = re.search(r"\bdescribed as (.+)", _PREFIX.sub(" ", text))   # the entry's own definition, abstracted
-        clues.append(Clue(n, _PREFIX.sub(" ", text).strip(), letters[n], refs,
-                          [described.group(1).strip(" ,")] if described else [],
-                          prefix.group(1) if prefix else None, kind))
+        same = _SAME.match(text)
+        if same and n:
+            noun = same.group(1).lower()
+            earlier = [m for m in range(n) if m not in alias and noun in segments[m].lower()]
+            alias[n] = earlier[-1] if earlier else 0
+    kept = [n for n in range(len(segments)) if n not in alias]
+    letter = {n: (chr(ord("A") + i - 1) if i else None) for i, n in enumerate(kept)}
+    clues = []
+    for i, n in enumerate(kept):
+        refs = [letter[alias.get(m, m)] for m in range(len(segments)) if parents[m] == n]
+        kind, described, prefix, noun = _describe(segments[n])
+        text = _PREFIX.sub(" ", segments[n]).strip()
+        clues.append(Clue(i, text, letter[n], [r for r in refs if r], described, prefix, kind,
+                          period_years(segments[n]), noun))
     return clues
-
-
-_NOT_KIND = frozenset(["can", "you", "name", "term", "early", "late", "mid"])
-STOP = STOP | {"can", "you"}
 
 
 def parse_question(question: str) -> list[Clue]:

@@ -66,27 +66,41 @@ class GoldPath:
     def __init__(self, tools, cfg: GoldConfig):
         self.tools, self.cfg = tools, cfg
 
+    def runs(self, task: dict, rollout: int = 0):
+        """Each solver variant's outcome, cheapest first: (variant, (messages, notes) or None, GoldPathError or
+        None). Only the final answer is judged against the gold answer."""
+        for variant in range(min(self.cfg.runs, len(VARIANTS))):
+            rng = random.Random(_seed(self.cfg.seed, task["id"], rollout, variant))
+            try:
+                messages, notes, answer = _Run(self.tools, task["question"], self.cfg, rng, variant).solve()
+            except GoldPathError as exc:
+                yield variant, None, exc
+                continue
+            if match(answer, task.get("answer"), task.get("aliases")).correct:
+                yield variant, (messages, notes), None
+            else:
+                yield variant, None, GoldPathError("solver_wrong_answer", f"variant {variant} answered {answer!r}")
+
     def build(self, task: dict, rollout: int = 0) -> tuple[list[dict], list[dict]]:
         """(messages, notes) of the shortest correct solver run; GoldPathError when no run solves the task."""
         solved, failures = [], []
-        for variant in range(min(self.cfg.runs, len(VARIANTS))):
-            cfg = self.cfg
-            rng = random.Random(_seed(self.cfg.seed, task["id"], rollout, variant))
-            try:
-                messages, notes, answer = _Run(self.tools, task["question"], cfg, rng, variant).solve()
-            except GoldPathError as exc:
-                failures.append(exc)
-                continue
-            verdict = match(answer, task.get("answer"), task.get("aliases"))
-            if verdict.correct:
-                solved.append((len(notes), variant, messages, notes))
+        for variant, run, error in self.runs(task, rollout):
+            if run is None:
+                failures.append(error)
             else:
-                failures.append(GoldPathError("solver_wrong_answer", f"variant {variant} answered {answer!r}"))
+                solved.append((len(run[1]), variant, *run))
         if solved:
             _, _, messages, notes = min(solved, key=lambda s: s[:2])
             return messages, notes
-        last = failures[-1]
-        raise GoldPathError(last.reason, "; ".join(f.detail for f in failures)[:500])
+        raise GoldPathError(failures[-1].reason, "; ".join(f.detail for f in failures)[:500])
+
+    def first_solved(self, task: dict, rollout: int = 0) -> tuple[int, int] | None:
+        """(variant, tool calls) of the first variant that answers correctly, or None: `build` then has a
+        correct run to keep (the runs are deterministic). The deep-search generator's solvability gate."""
+        for variant, run, _ in self.runs(task, rollout):
+            if run is not None:
+                return variant, len(run[1]) - 1
+        return None
 
 
 @dataclass
@@ -177,6 +191,8 @@ class _Run:
             return False, "it is an entity already placed elsewhere in the chain"
         if clue.prefix and not normalize(page.title).startswith(normalize(clue.prefix)):
             return False, f"its name does not begin with “{clue.prefix}”"
+        if clue.period and not any(clue.period[0] <= y <= clue.period[1] for y in _years(page.text)):
+            return False, f"its entry names no year from {clue.period[0]} to {clue.period[1]}"
         missing = [r.title for r in refs if not page.mentions(r)]
         if missing:
             return False, f"its entry never mentions {missing[0]}"
@@ -208,8 +224,8 @@ class _Run:
         taken = {p.doc_id for p in self.found.values()} | self.rejected.get(clue.index, set()) | {r.doc_id for r in refs}
         scored = []
         for r in results:
-            if r.get("doc_id") in taken:
-                continue
+            if r.get("doc_id") in taken or not _named_like(clue, r.get("title") or r.get("doc_id")):
+                continue   # the result list shows the title: a name that does not begin as the question says is out
             seen = norm_words(f"{r.get('title')} {r.get('snippet')}")
             shared = [w for w in want if norm_words(w) and norm_words(w) <= seen]
             snippet = f" {normalize(r.get('snippet'))} "
@@ -290,7 +306,9 @@ class _Run:
             alts = [" ".join(clue.keywords[:16]), " ".join(words[:5]), " ".join(words[-6:])]
             return _unique([(first, k)] + [(q, k) for q in alts] + [(first, DEEP_K)])
         titles = " ".join(r.title for r in refs)
-        kinds = self.type_words(clue)
+        # query with the type noun's own words ("game term"), never the category it stands for ("games"): a query
+        # word must come from the question or a tool result (provenance.py)
+        kinds = content_words(clue.noun) if clue.noun is not None else self.type_words(clue)
         rest = [] if clue.quote_words else [w for w in clue.keywords if w not in kinds][:2]   # e.g. a period
         own = " ".join(list(dict.fromkeys(clue.quote_words[:5] + kinds[:2] + rest)))
         queries = [(f"{titles} {own}".strip(), k), (f"{titles} {own}".strip(), DEEP_K), (titles, DEEP_K)]
@@ -379,6 +397,14 @@ class _Run:
         self.messages.append({"role": "assistant", "reasoning_content": why, "content": f"<answer>{page.title}</answer>"})
         self.notes.append({"turn": len(self.notes), "role": "answer", "kind": "answer"})
         return self.messages, self.notes, page.title
+
+
+def _named_like(clue: Clue, title: str) -> bool:
+    return not clue.prefix or normalize(title).startswith(normalize(clue.prefix))
+
+
+def _years(text: str) -> list[int]:
+    return [int(y) for y in re.findall(r"\b(1[89]\d\d|20[0-4]\d)\b", text)]
 
 
 def _unique(queries: list[tuple[str, int]]) -> list[tuple[str, int]]:

@@ -15,7 +15,7 @@ from synth.dataset import read_manifest, read_records
 
 pytestmark = [pytest.mark.slow, pytest.mark.engine]
 REPO = Path(__file__).resolve().parents[2]
-SIZES = {"E2E_TASKS": "120", "E2E_HELDOUT": "4", "E2E_STEPS": "4", "E2E_MAX_TURNS": "4", "E2E_MINE": "2"}
+SIZES = {"E2E_TASKS": "24", "E2E_HELDOUT": "4", "E2E_STEPS": "4", "E2E_MAX_TURNS": "4", "E2E_MINE": "2"}
 
 
 def test_end_to_end_script(tmp_path):
