@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-# dict-foldoc: the embedded default corpus; bubblewrap: the code sandbox; chromium: HTML report tests.
-APT_PACKAGES="dict-foldoc bubblewrap chromium"
+# dict-foldoc: the embedded default corpus; bubblewrap: the code sandbox; chromium: HTML report tests;
+# valgrind: instruction-counted complexity profiles of reference solutions (`generate code --complexity-counter`).
+APT_PACKAGES="dict-foldoc bubblewrap chromium valgrind"
 missing=""
 for pkg in $APT_PACKAGES; do dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"; done
 if [ -n "$missing" ]; then
