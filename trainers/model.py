@@ -161,6 +161,9 @@ def checkpoint_layers(model: PackedLM, spec: str) -> None:
         for layer in model.model.layers:
             layer.__class__ = _selective_class(type(layer))
         return
+    for layer in model.model.layers:  # a layer made selective before goes back to its own class
+        if type(layer).__name__.startswith("Selective"):
+            layer.__class__ = type(layer).__mro__[1]
     count = 0 if spec == "none" else n if spec == "full" else min(n, int(spec))
     model.checkpointed = set(range(count))
 
@@ -195,6 +198,8 @@ def _selective_class(base: type) -> type:
         return base
     if base not in _SELECTIVE:
         def forward(self, *args, **kwargs):
+            if not torch.is_grad_enabled():  # evaluation: nothing to keep for a backward
+                return base.forward(self, *args, **kwargs)
             return torch.utils.checkpoint.checkpoint(base.forward, self, *args, use_reentrant=False,
                                                      context_fn=_selective_context, **kwargs)
 
