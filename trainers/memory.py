@@ -145,8 +145,6 @@ def usable_bytes(device) -> int:
 
 def resolve(cfg, model_config: dict, device, shards: int = 1, tokens: int | None = None) -> dict:
     """Apply `--memory auto` on CUDA (writes the chosen setting into cfg); returns what was chosen and why."""
-    import torch
-
     # grpo starts its rollout engine after the model and sizes it by its own share (--rollout-memory): the
     # free memory seen here is not the trainer's to spend, so grpo keeps the flags as given.
     if cfg.memory != "auto" or device.type != "cuda" or cfg.mode == "grpo":
