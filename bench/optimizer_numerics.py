@@ -9,6 +9,7 @@ packed into rows with per-token loss. Reports the loss at the end (mean of the l
 and the relative weight distance to the fp32 run; peak RSS.
 
     python bench/optimizer_numerics.py --steps 300        # CPU; 900 tiny-model steps in all
+    python bench/optimizer_numerics.py --steps 300 --device cuda   # same on a GPU (the bf16_sr update compiled)
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def train(setting: str, args) -> tuple[list[float], torch.Tensor]:
     from synth.trainers.optim import StochasticAdamW
 
     cfg = load_model_config("tiny")
-    hf = build_hf("sft", None, cfg, args.seed, torch.device("cpu"))
+    dev = torch.device(args.device)
+    hf = build_hf("sft", None, cfg, args.seed, dev)
     if setting != "fp32":
         hf.to(torch.bfloat16)
     model = PackedLM(hf, "sdpa", None)
@@ -58,13 +60,13 @@ def train(setting: str, args) -> tuple[list[float], torch.Tensor]:
     losses = []
     for step in range(args.steps):
         row = data[step % len(data)]
-        batch = loop.batch_from_row(row, torch.device("cpu"), [0], {})
+        batch = loop.batch_from_row(row, dev, [0], {})
         loss, _ = model(batch, objectives.sft, 1.0 / float((row.weights > 0).sum()))
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
         losses.append(float(loss.detach()))
-    return losses, torch.cat([p.detach().float().flatten() for p in params])
+    return losses, torch.cat([p.detach().float().flatten() for p in params]).cpu()
 
 
 def main() -> None:
@@ -74,8 +76,10 @@ def main() -> None:
     p.add_argument("--seq-len", type=int, default=512)
     p.add_argument("--lr", type=float, default=3e-4)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     results = {s: train(s, args) for s in ("fp32", "bf16_sr", "bf16_nearest")}
     ref_losses, ref_w = results["fp32"]
     print(f"{'setting':<14}{'first loss':>11}{'final loss':>11}{'vs fp32':>9}{'weight dist':>13}")

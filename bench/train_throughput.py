@@ -36,6 +36,8 @@ PEAK = 790e12
 OURS_VARIANTS = {  # tried in order until one runs; `memory` auto lets the trainer pick (trainers/memory.py)
     "auto": {"attention": "varlen", "compile": True, "memory": "auto"},
     "bf16_none": {"attention": "varlen", "compile": True, "memory": "fixed", "master": "bf16", "ac": "none"},
+    "bf16_selective": {"attention": "varlen", "compile": True, "memory": "fixed", "master": "bf16", "ac": "selective"},
+    "bf16_full": {"attention": "varlen", "compile": True, "memory": "fixed", "master": "bf16", "ac": "full"},
     "fp32_full": {"attention": "varlen", "compile": True, "memory": "fixed", "master": "fp32", "ac": "full"},
     "fp32_none": {"attention": "varlen", "compile": True, "memory": "fixed", "master": "fp32", "ac": "none"},
     "sdpa_eager": {"attention": "sdpa", "compile": False, "memory": "fixed", "master": "fp32", "ac": "full"},
@@ -120,6 +122,10 @@ def run_ours(args, cfg: dict, samples) -> dict:
 
     v = OURS_VARIANTS[args.variant]
     env = dist.setup(args.device)
+    if args.cap_gib:  # plan and run inside an 80 GB card's memory on a larger card
+        import torch
+
+        torch.cuda.set_per_process_memory_fraction(args.cap_gib * 2**30 / torch.cuda.mem_get_info()[1])
     tc = TrainConfig(data=["bench"], out=tempfile.mkdtemp(), seq_len=args.seq_len, grad_accum=args.accum,
                      steps=args.warmup + args.steps, lr=1e-5, warmup=0, checkpoint_at_end=False, resume=False,
                      memory=v["memory"], master_weights=v.get("master", "fp32"),
@@ -132,9 +138,15 @@ def run_ours(args, cfg: dict, samples) -> dict:
     M.checkpoint_layers(pm, tc.activation_checkpointing)
     if v["compile"] and args.device == "cuda":
         M.compile_layers(pm)
+    prof = Profile(args.warmup, Path(args.result).with_suffix(".profile.txt")) if args.profile else None
     job = loop.Job(cfg=tc, env=env, model=pm, objective=partial(objectives.sft, chunk=tc.loss_chunk), items=samples,
-                   samples_of=data.samples_of, norm_of=data.norm_of, pad_id=0)
+                   samples_of=data.samples_of, norm_of=data.norm_of, pad_id=0, after_step=prof)
     hist = loop.train(job, Path(tc.out))["history"]
+    if args.profile:  # optional diagnostics: a failure here is printed, never costs the measurement above
+        try:
+            print(json.dumps(optimizer_times(pm)), flush=True)
+        except Exception as exc:  # noqa: BLE001
+            print(f"optimizer timing failed: {exc!r}", flush=True)
     marks, total = [], 0
     for h in hist:
         total += h["tokens"]
@@ -142,6 +154,65 @@ def run_ours(args, cfg: dict, samples) -> dict:
     result = {"trainer": "ours", "variant": args.variant, **v, "memory_plan": plan, "seq_len": args.seq_len,
               "accum": args.accum, "losses": [round(h["loss"], 4) for h in hist]}
     return _finish(result, marks[max(0, args.warmup - 1):], cfg, args.device, args.context)
+
+
+class Profile:
+    """torch.profiler over one optimizer step after warm-up (the step after `after`); writes the top kernels by
+    GPU time and the time under each annotated region (optimizer step, loss, autograd nodes) to `path`."""
+
+    def __init__(self, after: int, path: Path):
+        self.after, self.path, self.prof = after, path, None
+
+    def __call__(self, step: int) -> None:
+        try:
+            self._at(step)
+        except Exception as exc:  # noqa: BLE001 (diagnostics only: the timed run goes on without a trace)
+            print(f"profiler failed: {exc!r}", flush=True)
+            self.prof = None
+
+    def _at(self, step: int) -> None:
+        import torch
+
+        if step == self.after - 1:
+            torch.cuda.synchronize()
+            self.prof = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU,
+                                                           torch.profiler.ProfilerActivity.CUDA])
+            self.prof.__enter__()
+        elif step == self.after and self.prof is not None:
+            torch.cuda.synchronize()
+            self.prof.__exit__(None, None, None)
+            table = self.prof.key_averages().table(sort_by="self_device_time_total", row_limit=40, max_name_column_width=90)
+            regions = self.prof.key_averages().table(sort_by="device_time_total", row_limit=25, max_name_column_width=90)
+            self.path.write_text(f"top kernels/ops by self GPU time\n{table}\n\nby total GPU time\n{regions}\n")
+            print(table, flush=True)
+            self.prof = None
+
+
+def optimizer_times(model) -> dict:
+    """Median seconds of one StochasticAdamW step over the model's parameters (random bf16 gradients), fused
+    (compiled) vs eager, after one warm-up step each: the optimizer's share of a step, measured alone."""
+    import statistics
+
+    import torch
+    from synth.trainers.optim import StochasticAdamW
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    for p in params:
+        p.grad = torch.randn_like(p) * 1e-3
+    out = {}
+    for fused in (True, False):
+        opt = StochasticAdamW(params, lr=1e-6, fused=fused)
+        times = []
+        for _ in range(4):
+            torch.cuda.synchronize()
+            t = time.perf_counter()
+            opt.step()
+            torch.cuda.synchronize()
+            times.append(time.perf_counter() - t)
+        out["fused_s" if fused else "eager_s"] = round(statistics.median(times[1:]), 4)
+        del opt
+        torch.cuda.empty_cache()
+    return {"optimizer_step": out, "params": sum(p.numel() for p in params)}
 
 
 def _hf_model(cfg: dict, device: str, attn: str = "sdpa"):
@@ -286,6 +357,8 @@ def spawn(args, name: str, variant: str, out: Path, seconds: float) -> dict:
            "--device", args.device, "--seed", str(args.seed), "--hf-batch", str(args.hf_batch), "--seq-len",
            str(args.seq_len), "--accum", str(args.accum), "--loss-chunk", str(args.loss_chunk)]
     cmd += ["--long"] if args.long else []
+    cmd += ["--cap-gib", str(args.cap_gib)] if args.cap_gib else []
+    cmd += ["--profile"] if args.profile and name == "ours" else []
     env = {**os.environ, "PYTORCH_CUDA_ALLOC_CONF": "expandable_segments:True", "PYTHONUNBUFFERED": "1"}
     started = time.time()
     with open(out / f"{tag}.log", "w") as log:
@@ -299,6 +372,22 @@ def spawn(args, name: str, variant: str, out: Path, seconds: float) -> dict:
     tail = (out / f"{tag}.log").read_text(errors="replace").strip().splitlines()[-3:]
     return {"trainer": name, "variant": variant, "seq_len": args.seq_len,
             "error": f"exit {code} after {time.time() - started:.0f}s: {' | '.join(tail)[-400:]}"}
+
+
+def matmul_ceiling() -> dict:
+    """Measured bf16 matrix-product rate on this card (median of 20, CUDA events, after warm-up), for the 8k-row
+    MLP shape of the 3B model ([16384, 2560] x [2560, 10240]) and a square 8192 product: the practical ceiling
+    that bounds any trainer's MFU on this card, beside the nominal 790 TFLOP/s."""
+    import torch
+    from triton.testing import do_bench
+
+    out = {"device": torch.cuda.get_device_name()}
+    for name, (m, k, n) in {"mlp_16384x2560x10240": (16384, 2560, 10240), "square_8192": (8192, 8192, 8192)}.items():
+        a = torch.randn(m, k, device="cuda", dtype=torch.bfloat16)
+        b = torch.randn(k, n, device="cuda", dtype=torch.bfloat16)
+        ms = do_bench(lambda a=a, b=b: a @ b, warmup=100, rep=400, return_mode="median")
+        out[name + "_tflops"] = round(2 * m * k * n / ms / 1e9, 1)
+    return out
 
 
 def plan_runs(args) -> list[tuple[str, str]]:
@@ -325,6 +414,11 @@ def main() -> None:
     p.add_argument("--loss-chunk", type=int, default=4096)
     p.add_argument("--long", action="store_true", help="documents of seq_len/4..seq_len tokens (long-context table)")
     p.add_argument("--context", type=float, default=4096, help="attention context in FLOPs/token (--long: mean length)")
+    p.add_argument("--profile", action="store_true", help="ours: torch profiler over the first timed step, and the "
+                   "optimizer step timed alone (fused vs eager); trace summary beside the result json")
+    p.add_argument("--ceiling", action="store_true", help="first measure the card's bf16 matmul rate")
+    p.add_argument("--cap-gib", type=float, default=0, help="ours: cap this process's GPU memory (GiB), e.g. 78.7 to "
+                   "plan and run as on an H100 80GB when the run gets an H200")
     p.add_argument("--device", default="cuda")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--hf-batch", type=int, default=4)
@@ -337,6 +431,8 @@ def main() -> None:
     args = p.parse_args()
     if args.child:
         return child(args)
+    if args.ceiling:
+        print(json.dumps(matmul_ceiling()), flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results, deadline, ours_ok = [], time.time() + args.budget, False

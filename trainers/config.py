@@ -55,7 +55,7 @@ class TrainConfig:
     force: bool = _f(False, "Resume even though the resolved config changed.")
     attention: str = _f("auto", "auto | varlen (flash, CUDA) | flex | sdpa (block-diagonal mask).")
     compile: bool | None = _f(None, "torch.compile each decoder layer (default: on for CUDA).")
-    activation_checkpointing: str = _f("none", "none | full | N (recompute the first N layers); --memory fixed.")
+    activation_checkpointing: str = _f("none", "none | full | N (recompute the first N layers) | selective (recompute all but attention); --memory fixed.")
     precision: str = _f("bf16", "bf16 (bf16 compute) | fp32.")
     memory: str = _f("auto", "auto: on CUDA pick the fastest of (--master-weights, --activation-checkpointing, "
                      "--offload-optimizer) whose estimate fits the free GPU memory, and log it | fixed: as given.")
@@ -166,7 +166,7 @@ def validate(cfg: TrainConfig) -> None:
         (cfg.epochs > 0, "--epochs must be > 0"),
         (cfg.loss_chunk >= 16, "--loss-chunk must be >= 16"),
         (len(cfg.betas) == 2, "--betas takes two numbers"),
-        (_ckpt_ok(cfg.activation_checkpointing), "--activation-checkpointing must be none, full or an integer"),
+        (_ckpt_ok(cfg.activation_checkpointing), "--activation-checkpointing must be none, full, selective or an integer"),
     ]
     for ok, message in checks:
         if not ok:
@@ -178,7 +178,7 @@ def validate(cfg: TrainConfig) -> None:
 
 
 def _ckpt_ok(value: str) -> bool:
-    return value in ("none", "full") or str(value).isdigit()
+    return value in ("none", "full", "selective") or str(value).isdigit()
 
 
 def shipped_configs() -> list[str]:

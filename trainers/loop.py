@@ -40,6 +40,7 @@ class Job:
     config_hash: str = ""
     eval_items: list = field(default_factory=list)
     eval_extra_of: Callable[[list[int], torch.device], dict] = lambda idx, dev: {}
+    after_step: Callable[[int], None] | None = None  # called after each optimizer step (the bench's profiler)
 
 
 def item_length(job: Job, item: Any) -> int:
@@ -216,6 +217,8 @@ def train(job: Job, out: Path) -> dict[str, Any]:
         grad_norm = _clip(job.model, cfg.max_grad_norm)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+        if job.after_step is not None:
+            job.after_step(step)
         step_tokens = sum(lengths[i] for r in step_rows for i in r)
         tokens += step_tokens
         last = step + 1 == len(steps)

@@ -152,9 +152,59 @@ def apply_precision(hf: nn.Module, precision: str, master: str, world: int = 1) 
 
 
 def checkpoint_layers(model: PackedLM, spec: str) -> None:
+    """none | full | N (the first N layers recomputed whole) | selective (every layer recomputed except its attention
+    kernel, whose output and logsumexp are kept: at long context attention is most of a layer's forward FLOPs,
+    and its output only 2·d bytes per token)."""
     n = len(model.model.layers)
+    if spec == "selective":
+        model.checkpointed = set()
+        for layer in model.model.layers:
+            layer.__class__ = _selective_class(type(layer))
+        return
+    for layer in model.model.layers:  # a layer made selective before goes back to its own class
+        if type(layer).__name__.startswith("Selective"):
+            layer.__class__ = type(layer).__mro__[1]
     count = 0 if spec == "none" else n if spec == "full" else min(n, int(spec))
     model.checkpointed = set(range(count))
+
+
+def _save_attention(ctx, func, *args, **kwargs):
+    """Selective-checkpoint policy: keep what the attention kernels return, recompute everything else."""
+    from torch.utils.checkpoint import CheckpointPolicy
+
+    return CheckpointPolicy.MUST_SAVE if func in _attention_ops() else CheckpointPolicy.PREFER_RECOMPUTE
+
+
+def _attention_ops() -> set:
+    aten = torch.ops.aten
+    return {torch.ops.synth.flash_varlen.default, aten._scaled_dot_product_flash_attention.default,
+            aten._scaled_dot_product_efficient_attention.default, aten._scaled_dot_product_flash_attention_for_cpu.default}
+
+
+def _selective_context():
+    from torch.utils.checkpoint import create_selective_checkpoint_contexts
+
+    return create_selective_checkpoint_contexts(_save_attention)
+
+
+_SELECTIVE: dict[type, type] = {}
+
+
+def _selective_class(base: type) -> type:
+    """A subclass of the decoder layer whose forward runs under a selective checkpoint. A class, not a per-layer
+    wrapper: the state dict keeps its HF names, and torch.compile traces one forward for all layers (the
+    checkpoint sits inside the compiled region, which is where the compiler honours the policy)."""
+    if base.__name__.startswith("Selective"):
+        return base
+    if base not in _SELECTIVE:
+        def forward(self, *args, **kwargs):
+            if not torch.is_grad_enabled():  # evaluation: nothing to keep for a backward
+                return base.forward(self, *args, **kwargs)
+            return torch.utils.checkpoint.checkpoint(base.forward, self, *args, use_reentrant=False,
+                                                     context_fn=_selective_context, **kwargs)
+
+        _SELECTIVE[base] = type(f"Selective{base.__name__}", (base,), {"forward": forward})
+    return _SELECTIVE[base]
 
 
 def compile_layers(model: PackedLM) -> None:

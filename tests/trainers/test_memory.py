@@ -28,6 +28,40 @@ def test_stochastic_rounding_is_unbiased_and_exact_on_bf16_values():
     assert torch.equal(out.float(), exact) and lower.numel() == x.numel()
 
 
+def test_hash_noise_is_uniform_keyed_and_unbiased_for_rounding():
+    from synth.trainers.optim import hash_noise, noise_key, stochastic_bits
+
+    a = hash_noise(1 << 18, torch.tensor(noise_key(0, 1, 1, 0)))
+    assert a.min() >= 0 and a.max() <= 65535 and a.dtype == torch.int32
+    counts = torch.bincount(a >> 12, minlength=16).double()  # 16 equal bins of the 16-bit range
+    assert (counts / counts.mean() - 1).abs().max() < 0.03
+    b = hash_noise(1 << 18, torch.tensor(noise_key(0, 2, 1, 0)))  # next step: fresh noise
+    assert (a == b).double().mean() < 0.01
+    assert torch.equal(a, hash_noise(1 << 18, torch.tensor(noise_key(0, 1, 1, 0))))  # same key, same noise
+    x = torch.randn(4096, generator=torch.Generator().manual_seed(0)) * 3
+    draws = torch.stack([stochastic_bits(x.clone(), hash_noise(x.numel(), torch.tensor(noise_key(0, s, 1, 0))))
+                         for s in range(400)]).double()
+    bias = (draws.mean(0) - x.double()) / (x.abs().double() * 2.0**-8)
+    assert bias.mean().abs() < 0.02 and bias.abs().max() < 0.35
+
+
+@pytest.mark.slow
+def test_compiled_update_equals_the_eager_one_bit_for_bit():
+    """The fused (torch.compile) update computes the eager function: same weights and moments, bf16 bit for bit."""
+    from synth.trainers.optim import adamw_chunk
+
+    gen = torch.Generator().manual_seed(3)
+    tensors = [torch.randn(10_007, generator=gen).to(torch.bfloat16), torch.randn(10_007, generator=gen).to(torch.bfloat16),
+               torch.randn(10_007, generator=gen) * 0.1, torch.rand(10_007, generator=gen) * 0.01]
+    hyper, key = torch.tensor([1e-3, 0.9, 0.95, 1e-8, 0.1, 0.1, 0.05]), torch.tensor(12345)
+    eager, fused = [t.clone() for t in tensors], [t.clone() for t in tensors]
+    adamw_chunk(*eager, hyper, key)
+    torch.compile(adamw_chunk, dynamic=True, fullgraph=True)(*fused, hyper, key)
+    for e, f in zip(eager, fused):
+        assert torch.equal(e, f)
+    assert not torch.equal(eager[0], tensors[0])
+
+
 def _train(param_dtype: torch.dtype, optimizer: str, steps: int = 300) -> float:
     """Fit a least-squares problem whose updates are far below a bf16 ulp of the weights; returns the loss."""
     gen = torch.Generator().manual_seed(0)
@@ -93,12 +127,30 @@ def test_auto_picks_the_fastest_setting_that_fits():
     setting, need, fits = memory.choose(shape, 8192, 4096, h100)
     assert fits and need <= h100 and setting.master == "bf16"
     assert memory.estimate(shape, memory.Setting("fp32", "none", False), 8192, 4096) > h100
-    long, need, fits = memory.choose(shape, 131072, 2048, h100)
-    assert fits and long.checkpointing == "full" and long.offload
+    # one row per step at 64k: keeping every layer's attention output beats recomputing 30 whole layers
+    mid, need, fits = memory.choose(shape, 65536, 2048, h100, accum=1)
+    assert fits and (mid.checkpointing, mid.offload) == ("selective", False)
+    assert memory.cost(shape, mid, 65536) < memory.cost(shape, memory.Setting("bf16", "30", False), 65536)
+    long, need, fits = memory.choose(shape, 131072, 2048, h100, accum=1)
+    assert fits and long.checkpointing in ("selective", "full") and long.offload
     _, _, fits = memory.choose(shape, 2**22, 2048, h100)
     assert not fits
-    order = [memory.estimate(shape, s, 32768, 4096) for s in memory.candidates(shape.layers)[1:]]
-    assert order == sorted(order, reverse=True)  # each fallback needs less memory than the one before
+    order = [memory.estimate(shape, memory.Setting("bf16", s, False), 32768, 4096) for s in ("none", "8", "16", "full")]
+    assert order == sorted(order, reverse=True)  # more recomputed layers, less memory
+    full, selective = (memory.estimate(shape, memory.Setting("bf16", s, False), 32768, 4096) for s in ("full", "selective"))
+    assert full < selective < order[0]
+    # without accumulation the gradients are not held at the end of the forward: 2 bytes/param fewer
+    one, two = (memory.estimate(shape, memory.Setting("bf16", "full", False), 65536, 2048, accum=a) for a in (1, 2))
+    assert two - one == pytest.approx(2 * shape.params, rel=1e-6)
+
+
+def test_usable_memory_respects_the_per_process_cap(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (70 * memory.GIB, 140 * memory.GIB))
+    monkeypatch.setattr(torch.cuda, "get_per_process_memory_fraction", lambda device=None: 0.25)
+    monkeypatch.setattr(torch.cuda, "memory_reserved", lambda device=None: 5 * memory.GIB)
+    assert memory.usable_bytes(None) == 30 * memory.GIB
+    monkeypatch.setattr(torch.cuda, "get_per_process_memory_fraction", lambda device=None: 1.0)
+    assert memory.usable_bytes(None) == 70 * memory.GIB
 
 
 @pytest.mark.parametrize("bad", [{"memory": "small"}, {"master_weights": "fp16"},

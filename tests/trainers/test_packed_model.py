@@ -93,3 +93,39 @@ def test_loss_zero_targets_contribute_exactly_nothing(hf):
     weights = torch.from_numpy(row.weights[:n])
     ref = (F.cross_entropy(logits, targets, reduction="none") * weights).sum() / norm
     assert a[0] == pytest.approx(ref.item(), rel=1e-5)
+
+
+def test_selective_checkpointing_keeps_attention_and_changes_no_gradient(hf):
+    """`selective`: every layer is recomputed for its backward except its attention kernel, whose output is kept
+    (the kernel runs once per layer in forward + backward, against twice under full checkpointing), and loss and
+    gradients are bit-identical to no checkpointing."""
+    import copy
+
+    from synth.trainers.model import checkpoint_layers
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class CountAttention(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.calls = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.calls += "scaled_dot_product" in str(func) and "backward" not in str(func)
+            return func(*args, **(kwargs or {}))
+
+    ss = samples(3)
+    norm = sum(float((s.weights > 0).sum()) for s in ss)
+    runs = {}
+    for spec in ("none", "full", "selective"):
+        model = PackedLM(copy.deepcopy(hf), "sdpa", None)
+        checkpoint_layers(model, spec)
+        batch = loop.make_batch(job(model, 160), ss, [0, 1, 2], lambda i, d: {})
+        with CountAttention() as counter:
+            runs[spec] = (*loss_and_grads(model, [batch], norm), counter.calls)
+        assert list(model.state_dict()) == list(hf.state_dict())  # HF names kept (export, checkpoints)
+    layers = len(hf.model.layers)
+    assert (runs["none"][2], runs["full"][2], runs["selective"][2]) == (layers, 2 * layers, layers)
+    for spec in ("full", "selective"):
+        assert runs[spec][0] == runs["none"][0]
+        for name, grad in runs["none"][1].items():
+            assert torch.equal(runs[spec][1][name], grad), (spec, name)

@@ -118,3 +118,19 @@ def test_long_samples_are_rejected_or_cut_only_with_truncate(tmp_path, tokenizer
     cut = run_train(base(tmp_path / "t", tokenizer_dir, sft_data, seq_len=320, steps=1, truncate=True))
     assert cut["counts"]["rejected_by_reason"].get("too_long", 0) == 0
     assert cut["stats"]["truncated"] == too_long
+
+
+@pytest.mark.slow  # two trainings
+def test_selective_checkpointing_trains_like_none_and_exports_hf_names(tmp_path, tokenizer_dir, sft_data):
+    runs = {}
+    for spec in ("none", "selective"):
+        out = tmp_path / spec
+        run_train({**base(tmp_path, tokenizer_dir, sft_data, steps=3, warmup=1, memory="fixed"), "out": str(out),
+                   "activation_checkpointing": spec})
+        runs[spec] = [r["loss"] for r in log(out) if "loss" in r]
+        from safetensors import safe_open
+
+        with safe_open(str(out / "model.safetensors"), "pt") as fh:
+            names = set(fh.keys())
+        assert "model.layers.0.self_attn.q_proj.weight" in names
+    assert runs["selective"] == runs["none"]
