@@ -37,6 +37,17 @@ MAX_HEAD = 5           # a longer head without a preposition is a clause ("The p
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-+#]*")
 _PARTICIPLES = frozenset(["written", "built", "made", "known", "used", "run", "seen", "done", "given", "taken", "found", "held", "kept", "containing", "consisting", "using", "allowing", "providing", "including", "having", "representing", "running", "supporting", "describing", "implementing", "combining", "producing", "requiring", "giving"])
 _COORDINATORS = frozenset(["and", "or", "nor", "but"])
+_WANTS_COMPLEMENT = frozenset(["belonging", "according", "regarding", "including", "concerning", "involving",
+                               "relating", "corresponding", "due", "similar", "equivalent", "related"])
+# a modifier with one of these is a clause or points outside the phrase ("in this term comes", "intended to
+# be"): cut out of its sentence it reads as a broken fragment, so it is elided whole
+_ANAPHORA = frozenset(["this", "these", "those", "it", "its", "they", "their", "them", "such", "here", "there"])
+_CLAUSE_VERBS = _VERBS | frozenset(["be", "been", "being", "comes", "goes", "gets", "makes", "takes", "uses"])
+# singular nouns ending in -s: everything else ending in a single -s is read as a plural head ("transport
+# mappings"), which takes no indefinite article
+_SINGULAR_S = frozenset(["series", "species", "means", "bus", "process", "status", "apparatus", "corpus", "gas",
+                         "lens", "atlas", "canvas", "alias", "bias", "chaos", "cosmos", "thesis", "basis", "axis",
+                         "analysis", "syntax", "news", "physics", "mathematics", "graphics", "logistics"])
 
 
 @dataclass
@@ -66,7 +77,10 @@ def _segments(phrase: str) -> list[list[str]]:
 
 def _dangles(word: str) -> bool:
     low = word.lower()
-    return low in _PREPS or low in _DETERMINERS or low in _DANGLING or (low.endswith("ly") and len(low) > 4)
+    # "-ly" adverbs, and words that wanted a complement cut off at the boundary ("the variables belonging",
+    # "a channel capable"); a gerund noun ("concurrent marking") is whole, so "-ing" alone is not enough
+    return (low in _PREPS or low in _DETERMINERS or low in _DANGLING or (low.endswith("ly") and len(low) > 4)
+            or low in _WANTS_COMPLEMENT or (low.endswith(("able", "ible")) and len(low) > 5))
 
 
 def _participle(low: str) -> bool:
@@ -139,7 +153,7 @@ def _modifiers(kb, segs: list[list[str]], hidden: set[str], elided: list[str], l
     """Modifier phrases kept whole (none with a rare, proper or hidden word, or a year), up to `limit`."""
     kept: list[list[str]] = []
     for seg in segs:
-        if len(kept) >= limit or len(seg) > MAX_MODIFIER_WORDS or any(
+        if len(kept) >= limit or len(seg) > MAX_MODIFIER_WORDS or _fragment(seg) or any(
                 _bad(kb, w, False, hidden) or w.lower() in _RELATIVES for w in seg):
             elided.append(" ".join(seg))
         else:
@@ -150,6 +164,15 @@ def _modifiers(kb, segs: list[list[str]], hidden: set[str], elided: list[str], l
         else:
             elided.append(" ".join(kept.pop()))
     return kept
+
+
+def _fragment(seg: list[str]) -> bool:
+    """A modifier that is not a whole phrase on its own: it holds a verb or an anaphor, or ends in a bare
+    infinitive ("transmitted to indicate"); or coordinates, which cut at a clause boundary leaves half-said
+    ("one used to create and print", "one on one side and interconnections")."""
+    low = [w.lower() for w in seg]
+    return (any(w in _ANAPHORA or w in _CLAUSE_VERBS or w in _COORDINATORS for w in low)  # "create and print"
+            or (len(low) >= 2 and low[-2] == "to"))
 
 
 def _render(head: list[str], mods: list[list[str]]) -> str:
@@ -163,4 +186,15 @@ def _render(head: list[str], mods: list[list[str]]) -> str:
 
 def _with_article(text: str) -> str:
     body = text[0].lower() + text[1:] if not text[:2].isupper() else text
-    return f"{tx.article(body)} {body}"
+    if plural(body.split()[-1]):
+        return body
+    first = body.split()[0].lower()
+    superlative = first.endswith("est") and len(first) > 5 and first not in ("interest", "request", "digest")
+    return f"the {body}" if superlative else f"{tx.article(body)} {body}"  # "the simplest kind", not "a simplest"
+
+
+def plural(noun: str) -> bool:
+    """A plural head noun ("conventions"), which takes no "a"/"an"; a guess from the spelling, erring singular."""
+    low = noun.lower()
+    return (len(low) > 3 and low.endswith("s") and not low.endswith(("ss", "us", "is", "'s"))
+            and low not in _SINGULAR_S)

@@ -73,7 +73,8 @@ class Realizer:
         name = self.name(var)
         if desc is not None:
             head = desc.text
-            if self.formal.types[var] and noun.split()[-1] not in desc.text.split():
+            # compared as words: "an organisation, one devoted to …" already says "organisation"
+            if self.formal.types[var] and noun.split()[-1].lower() not in tx.words(desc.text.lower()):
                 head = f"{_a(noun)} described as {head}"
             core = head + self.period(var) + name
             if any(c.subject == var for c in self.formal.links()):

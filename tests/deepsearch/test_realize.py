@@ -58,3 +58,20 @@ def test_questions_have_no_placeholders_no_entry_talk_and_no_quotes(mini_kb):
         # the leaf (Saari) is described by an abstract noun phrase, the chain by typed verbs
         assert "created by" in q or "devised by" in q, q
         assert any(op["op"] == "describe" for op in logs)
+
+
+def test_fragments_and_plural_heads_read_as_english():
+    """Read in round 2: "a microprocessor, one intended to be", "a humour, one in this term comes", "an original
+    developers of other applications", "a transport mappings" came out of the abstractor."""
+    from synth.pipelines.deepsearch.abstract import _fragment, _with_article
+
+    for broken in ("intended to be", "transmitted to indicate", "in this term comes", "used by its authors",
+                   "used to create and print"):
+        assert _fragment(broken.split()), broken
+    for whole in ("for portable bytecode", "used to pass commands", "with concurrent marking"):
+        assert not _fragment(whole.split()), whole
+    assert _with_article("transport mappings") == "transport mappings"
+    assert _with_article("original developers") == "original developers"
+    assert _with_article("series") == "a series" and _with_article("bus") == "a bus"
+    assert _with_article("operating system") == "an operating system"
+    assert _with_article("simplest kind") == "the simplest kind"
