@@ -93,7 +93,8 @@ def build_job(params: dict, config: dict):
     cfg = GenConfig(seed=params["seed"], hops=hops, backoff=mined["backoff"], cycle=mined["cycle"],
                     max_in_degree=params["max_in_degree"], partial_p=params["partial"],
                     shortcut_k=params["shortcut_k"], attempts=params["attempts"], hop_weights=mined["hop_weights"],
-                    honest_gate=teacher.spec.kind == "none" and params.get("honest_gate", True))
+                    honest_gate=teacher.spec.kind == "none" and params.get("honest_gate", True),
+                    preferred=plan_stats.get("preferred", {}).get("eligible", 0))
     provenance = {"command": COMMAND, "mode": "template" if teacher.spec.kind == "none" else "teacher",
                   "teacher": teacher.label, "seed": params["seed"], "synth_version": mf.synth_version()}
     stats = Stats({"seed_plan": {k: v for k, v in plan_stats.items() if k != "by_category"},

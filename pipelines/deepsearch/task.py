@@ -36,6 +36,7 @@ class GenConfig:
     repairs: int = 3
     hop_weights: tuple[float, ...] = ()   # weights of hops lo..hi (--from-failures); empty: uniform draw
     honest_gate: bool = False     # the honest search solver must answer each candidate (gate.py)
+    preferred: int = 0            # seeds at the head of the plan to retry among first (--from-failures)
 
     def walk_config(self) -> WalkConfig:
         return WalkConfig(min_depth=self.hops[0], max_hops=self.hops[1], max_in_degree=self.max_in_degree,
@@ -75,7 +76,7 @@ class TaskBuilder:
         failures: Counter = Counter()
         last = None
         for attempt in range(self.cfg.attempts):
-            seed_id = self.plan[(index + attempt * self.num) % len(self.plan)]
+            seed_id = self.seed_of(index, attempt)
             try:
                 cand = self.attempt(index, attempt, seed_id)
                 self.gate_check(cand, index)
@@ -84,6 +85,13 @@ class TaskBuilder:
                 failures[exc.reason] += 1
                 last = exc
         return None, failures, last
+
+    def seed_of(self, index: int, attempt: int) -> str:
+        """The seed entity of an attempt. With preferred seeds (the entities an evaluated model failed on), the
+        first half of the attempts stay among them: a candidate the checks or the gate refuse is retried on
+        another failed entity, not on the balanced plan behind them."""
+        pool = self.cfg.preferred if self.cfg.preferred and attempt < max(1, self.cfg.attempts // 2) else len(self.plan)
+        return self.plan[(index + attempt * self.num) % pool]
 
     def gate_check(self, cand: Candidate, index: int) -> None:
         """The solvability gate (after the repairs: the solver sees the final question); Failure when it fails."""

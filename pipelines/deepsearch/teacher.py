@@ -86,7 +86,7 @@ class DeepSearchTeacherTask(TeacherTask):
         failures: Counter = Counter()
         last = Failure("no_output", "no candidate tried")
         for attempt in range(self.cfg.attempts):
-            seed_id = self.plan[(index + attempt * self.num) % len(self.plan)]
+            seed_id = builder.seed_of(index, attempt)
             try:
                 done = await self._attempt(session, builder, index, attempt, seed_id)
             except Failure as exc:

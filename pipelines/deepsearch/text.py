@@ -17,7 +17,9 @@ _ABBREV = frozenset(["e.g", "i.e", "etc", "vs", "cf", "al", "approx", "ca", "inc
 _BOUNDARY = re.compile(r"[.!?][\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+#']*")  # hyphens split words: "anti-spam" -> anti, spam
-_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+# a year, not a number in an identifier ("RFC 2047", "ISO 8859", "#1984"); years past 2029 read in
+# FOLDOC/Wikipedia text are RFC or standard numbers, never dates an entity "is from"
+_YEAR = re.compile(r"(?<!RFC )(?<!RFC)(?<!rfc:)(?<!ISO )(?<!No\. )(?<![#/.])\b(1[89]\d\d|20[0-2]\d)\b(?![/.]\d)")
 STOPWORDS = frozenset(
     ["a", "an", "and", "are", "as", "at", "be", "been", "being", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "may", "might", "more", "most", "not", "of", "on", "once", "one", "or", "other", "our", "she", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "too", "under", "up", "upon", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "whose", "why", "will", "with", "would", "you", "also", "see", "e", "g", "eg", "i", "ie", "etc"])
 

@@ -75,3 +75,9 @@ def test_fragments_and_plural_heads_read_as_english():
     assert _with_article("series") == "a series" and _with_article("bus") == "a bus"
     assert _with_article("operating system") == "an operating system"
     assert _with_article("simplest kind") == "the simplest kind"
+
+
+def test_identifier_numbers_are_not_years():
+    """Read in round 2: RFC 1341's entry ("obsoleted by RFC 2045, … RFC 2049") made it "from the late 2040s"."""
+    assert tx.years("The June 1992 RFC, obsoleted by RFC 2045, RFC 2049 and rfc:1341; ISO 1989; 1999-2001; v2.1984") \
+        == [1992, 1999, 2001]

@@ -45,9 +45,11 @@ def _alive(pid: int) -> bool:
 def test_cleanup_stops_the_engines_children_too(tmp_path):
     (tmp_path / "config.json").write_text("{}")  # a model folder by its shape; nothing is loaded
     teacher = teacher_from_params({"teacher": f"vllm:{tmp_path}"})
-    server = FakeEngine(inference_config(teacher, None, 1), teacher, tmp_path / "core.pid")
 
     async def start_then_stop() -> int:
+        # built inside the loop: the server's constructor makes an asyncio.Future, which needs a current loop
+        # (outside one it depends on what an earlier test left set)
+        server = FakeEngine(inference_config(teacher, None, 1), teacher, tmp_path / "core.pid")
         server._server_process = process = await server._start_vllm_task()
         deadline = time.time() + 30
         while not (tmp_path / "core.pid").exists() and time.time() < deadline:
