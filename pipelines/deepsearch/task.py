@@ -87,11 +87,17 @@ class TaskBuilder:
         return None, failures, last
 
     def seed_of(self, index: int, attempt: int) -> str:
-        """The seed entity of an attempt. With preferred seeds (the entities an evaluated model failed on), the
+        """The seed entity of an attempt, never one another item draws (unless items outnumber seeds). With
+        preferred seeds (the entities an evaluated model failed on), the
         first half of the attempts stay among them: a candidate the checks or the gate refuse is retried on
         another failed entity, not on the balanced plan behind them."""
-        pool = self.cfg.preferred if self.cfg.preferred and attempt < max(1, self.cfg.attempts // 2) else len(self.plan)
-        return self.plan[(index + attempt * self.num) % pool]
+        if self.cfg.preferred and attempt < max(1, self.cfg.attempts // 2):
+            return self.plan[(index + attempt * self.num) % self.cfg.preferred]
+        # item i's k-th seed is plan[i + k*num]: no two items share a seed while k < len(plan) // num; past that
+        # an item retries its own seeds (a new walk each time) rather than wrapping onto another item's, which
+        # gave 57 of 188 tasks a repeated answer once --attempts went from 8 to 64
+        own = max(1, len(self.plan) // self.num)
+        return self.plan[(index + (attempt % own) * self.num) % len(self.plan)]
 
     def gate_check(self, cand: Candidate, index: int) -> None:
         """The solvability gate (after the repairs: the solver sees the final question); Failure when it fails."""
