@@ -23,11 +23,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def ray_cluster():
+def ray_cluster(monkeypatch):
     pytest.importorskip("ray", reason="ray is a test dependency (pip install synth[test])")
     ray_bin = Path(sys.executable).with_name("ray")
     port = _free_port()
     temp = tempfile.mkdtemp(prefix="ray")  # short: Ray's unix socket paths must fit in 107 bytes
+    # Ray 2.60 keeps a cluster auth token in ~/.ray/auth_token; one left by an earlier in-process cluster
+    # (another test, another session) made the CLI's cluster refuse synth's client. A HOME of its own for the
+    # cluster and for synth (the subprocess inherits it) keeps the test independent of what ran before.
+    monkeypatch.setenv("HOME", temp)
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
     start = [str(ray_bin), "start", "--head", f"--port={port}", "--node-ip-address=127.0.0.1", "--num-cpus=2",
              "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp}"]
