@@ -1,10 +1,11 @@
-"""Flags of `synth filter` -> a `Job`: which filters, which dedup stages, checked before any work starts
+"""The options of `synth filter` -> a `Job`: which filters, which dedup stages, checked before any work starts
 (a bad flag, benchmark file or index is one line and exit 2, never a failed worker)."""
 
 from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from synth.filters import registry
 from synth.filters.report import stats
@@ -12,10 +13,13 @@ from synth.filters.report import stats
 from synth.engine import Job
 from synth.errors import UserError
 
+if TYPE_CHECKING:
+    from synth.commands.filter import FilterOptions
+
 TRAJECTORY_KINDS = ("trajectory", "deepsearch_task")
 
 
-def _check(params: dict, kind: str, methods: list[str]) -> None:
+def _check(opts: FilterOptions, kind: str, methods: list[str]) -> None:
     from synth.filters import ann
     from synth.filters.dedup.plan import METHODS
 
@@ -24,71 +28,69 @@ def _check(params: dict, kind: str, methods: list[str]) -> None:
         raise UserError(f"--dedup: unknown method(s) {', '.join(unknown)}; known: {', '.join(METHODS)}")
     if "trajectory" in methods and kind not in TRAJECTORY_KINDS:
         raise UserError(f"--dedup trajectory needs {' or '.join(TRAJECTORY_KINDS)} records, not {kind}")
-    if params["max_per_answer"] and "trajectory" not in methods:
+    if opts.max_per_answer and "trajectory" not in methods:
         raise UserError("--max-per-answer is part of trajectory dedup: add --dedup trajectory")
-    if params["index"] and not methods:
+    if opts.index and not methods:
         raise UserError("--index needs --dedup (it stores dedup signatures)")
-    if params["fmt"] not in ("parquet", "jsonl"):
-        raise UserError(f"--format must be parquet or jsonl, got {params['fmt']!r}")
-    ann.choose(0, params["ann"])
+    ann.choose(0, opts.ann)
 
 
-def _front(params: dict, kind: str, names: list[str], decontam: list[str]) -> list:
+def _front(opts: FilterOptions, kind: str, names: list[str], decontam: list[str]) -> list:
     from synth.filters.decontam import DecontamStep
 
-    steps = registry.build(names, kind, max_tokens=params["max_tokens"], min_tokens=params["min_tokens"],
-                           tokenizer=str(params["tokenizer"]) if params["tokenizer"] else None)
+    steps = registry.build(names, kind, max_tokens=opts.max_tokens, min_tokens=opts.min_tokens,
+                           tokenizer=str(opts.tokenizer) if opts.tokenizer else None)
     if decontam:
         from synth.filters import benchmarks
 
         benchmarks.load(decontam)  # bad or undecryptable files fail here, in the driver
-        steps.append(DecontamStep(decontam, kind, params["decontam_ngram"], params["decontam_embedding"],
-                                  params["decontam_threshold"], params["embedding_model"], params["batch_size"],
-                                  params["decontam_window"]))
+        steps.append(DecontamStep(decontam, kind, opts.decontam_ngram, opts.decontam_embedding,
+                                  opts.decontam_threshold, opts.embedding_model, opts.batch_size,
+                                  opts.decontam_window))
     return steps
 
 
-def _plan(params: dict, kind: str, methods: list[str], front: list):
+def _plan(opts: FilterOptions, kind: str, methods: list[str], front: list):
     from synth.filters import embed
     from synth.filters.dedup import index as ix
     from synth.filters.dedup.decide import DecideOptions
     from synth.filters.dedup.minhash import MinhashOptions
     from synth.filters.dedup.plan import DedupPlan
 
-    minhash = MinhashOptions.for_threshold(params["minhash_threshold"], params["minhash_ngrams"],
-                                           params["minhash_buckets"], params["minhash_hashes"])
-    model = params["embedding_model"]
+    minhash = MinhashOptions.for_threshold(opts.minhash_threshold, opts.minhash_ngrams,
+                                           opts.minhash_buckets, opts.minhash_hashes)
+    model = opts.embedding_model
     settings = ix.settings(minhash.__dict__, model or embed.DEFAULT_MODEL)
-    if params["index"]:
-        ix.check(Path(params["index"]), settings)
+    if opts.index:
+        ix.check(Path(opts.index), settings)
     dim = embed.dimension(model) if "semantic" in methods else 0
-    decide = DecideOptions(methods=methods, kind=kind, threshold=params["semantic_threshold"],
-                           neighbors=params["neighbors"], ann=params["ann"], seed=params["seed"],
-                           max_per_answer=params["max_per_answer"], dim=dim,
-                           index=str(params["index"]) if params["index"] else None, index_settings=settings)
-    return DedupPlan(methods, kind, front, decide, minhash, model, params["batch_size"])
+    decide = DecideOptions(methods=methods, kind=kind, threshold=opts.semantic_threshold,
+                           neighbors=opts.neighbors, ann=opts.ann, seed=opts.seed,
+                           max_per_answer=opts.max_per_answer, dim=dim,
+                           index=str(opts.index) if opts.index else None, index_settings=settings)
+    return DedupPlan(methods, kind, front, decide, minhash, model, opts.batch_size)
 
 
-def build_job(params: dict, kind: str, filters: list[str], methods: list[str], decontam: list[str]) -> Job:
-    from synth.cli_common import shaping_config
+def build_job(opts: FilterOptions, kind: str, filters: list[str], methods: list[str], decontam: list[str]) -> Job:
+    from synth.options import shaping
     from synth.manifest import input_hash
 
-    _check(params, kind, methods)
+    _check(opts: FilterOptions, kind, methods)
     names = registry.resolve(filters, kind)
-    if (decontam and params["decontam_embedding"]) or "semantic" in methods:
+    if (decontam and opts.decontam_embedding) or "semantic" in methods:
         from synth.filters import embed
 
-        embed.model_path(params["embedding_model"])
-    front = _front(params, kind, names, decontam)
-    config = shaping_config(params, "strict")  # --strict changes no output: not in the config hash
+        embed.model_path(opts.embedding_model)
+    front = _front(opts: FilterOptions, kind, names, decontam)
+    config = shaping(opts)
     config.update(kind=kind, filters=names, dedup=methods, decontam=[str(p) for p in decontam],
                   decontam_hashes=[input_hash(Path(p)) for p in decontam])
-    job = Job(command="filter", out=params["out"], kind=kind, config=config,
-              inputs=[str(p) for p in params["inputs"]], chunk_size=params["chunk_size"], fmt=params["fmt"],
+    job = Job(command="filter", out=opts.out, kind=kind, config=config,
+              inputs=[str(p) for p in opts.inputs], chunk_size=opts.chunk_size, fmt=opts.fmt,
               stats=partial(stats, filters=names, methods=methods, decontam=decontam))
     if methods:
-        plan = _plan(params, kind, methods, front)
-        job.stages, job.steps = plan.stages(), plan.main_steps(Path(params["out"]))
+        plan = _plan(opts: FilterOptions, kind, methods, front)
+        job.stages, job.steps = plan.stages(), plan.main_steps(Path(opts.out))
     else:
         job.steps = front
     return job

@@ -32,6 +32,7 @@ def group(name: str, help: str) -> typer.Typer:
     """The sub-app `synth NAME ...`, created and mounted on first use."""
     if name not in GROUPS:
         GROUPS[name] = typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None)
+        GROUPS[name]._synth_group = name  # command paths for synth.cli_common.COMMANDS ("generate code")
         app.add_typer(GROUPS[name], name=name)
     return GROUPS[name]
 

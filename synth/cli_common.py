@@ -1,11 +1,13 @@
 """What every `synth` command shares: common flags, --config merging, exit codes, --json output.
 
-A command is a plain Typer function decorated with `@synth_command`. The decorator
+A command is an options class (synth.options) and a `run(options) -> summary` function, registered with
+`command(app, NAME, Options, run)`, which derives the Typer signature from the class and
   1. merges `--config FILE` (TOML or YAML; keys are flag names, dashes or underscores) into every
      parameter the user did not pass on the command line (flags win over the file),
   2. maps failures to exit codes: UserError -> its one line on stderr, exit 2; anything else -> one
      line plus where the details are, exit 1 (SYNTH_DEBUG=1 shows the traceback),
   3. prints the returned summary: a short human table, or one JSON object on stdout with --json.
+synth.api runs the same `run` on the same options class, without the CLI.
 """
 
 from __future__ import annotations
@@ -24,25 +26,7 @@ import typer
 
 from synth.errors import UserError
 
-# -- common options (use these aliases so every command spells its flags the same way) ----------------
-Out = Annotated[Path, typer.Option("--out", "-o", help="Output dataset directory (re-running resumes it).")]
 ConfigFile = Annotated[Path | None, typer.Option("--config", help="TOML or YAML file; keys are flag names. Flags win.")]
-Executor = Annotated[str, typer.Option("--executor", help="local | ray | slurm (datatrove executors).")]
-Workers = Annotated[int, typer.Option("--workers", min=1, help="Tasks run at the same time.")]
-Tasks = Annotated[int | None, typer.Option("--tasks", min=1, help="Output shards / datatrove tasks (default: --workers; fixed by the first run).")]
-JsonOut = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")]
-Force = Annotated[bool, typer.Option("--force", help="Start --out again from scratch (the old one moves to OUT.old-*).")]
-Seed = Annotated[int, typer.Option("--seed", help="Random seed; same inputs + seed give identical output.")]
-RayAddress = Annotated[str | None, typer.Option("--ray-address", help="Ray cluster to join (default: start a local one).")]
-SlurmPartition = Annotated[str | None, typer.Option("--slurm-partition", help="Slurm partition (with --executor slurm).")]
-SlurmTime = Annotated[str | None, typer.Option("--slurm-time", help="Slurm time limit, e.g. 04:00:00.")]
-Format = Annotated[str, typer.Option("--format", help="Output shard format: parquet | jsonl.")]
-ReportTo = Annotated[str, typer.Option("--report-to", help="Also send the metrics to none | tensorboard | wandb "
-                                       "(comma list; needs the package). OUT/metrics.jsonl is always written.")]
-
-# Parameters that choose *how* to run, not *what* comes out: never part of the config hash.
-RUNTIME_PARAMS = {"ctx", "out", "config", "executor", "workers", "tasks", "json_out", "force", "ray_address",
-                  "slurm_partition", "slurm_time", "dry_run", "chunk_size", "report_to"}
 
 
 def check_format(fmt: str) -> None:
@@ -93,59 +77,26 @@ def _merge_config(ctx: typer.Context, kwargs: dict) -> dict:
     return merged
 
 
-def shaping_config(kwargs: dict, *extra_runtime: str) -> dict:
-    """The parameters that shape the output (the resolved config that is hashed and recorded), with the
-    engine flags `@synth_command` injected into a teacher command."""
-    from synth.teachers.flags import engine_flags
-
-    kwargs = {**kwargs, **engine_flags(kwargs)}
-    skip = RUNTIME_PARAMS | set(extra_runtime)
-    return {k: (str(v) if isinstance(v, Path) else v) for k, v in kwargs.items() if k not in skip}
-
-
-def runtime(kwargs: dict):
+def runtime(opts):
+    """Where and how to run, from a command's options (synth.options.RunOptions and the budget flags)."""
     from synth.engine import Runtime
-    from synth.teachers.flags import budget_flags
 
-    slurm = {k: v for k, v in {"partition": kwargs.get("slurm_partition"), "time": kwargs.get("slurm_time")}.items() if v}
-    budget = budget_flags(kwargs)  # --dry-run / --pilot of teacher commands (injected by synth_command)
-    pilot = int(budget.get("pilot") or 0)
-    return Runtime(executor=kwargs.get("executor", "local"), workers=kwargs.get("workers", 1),
-                   tasks=kwargs.get("tasks"), force=kwargs.get("force", False),
-                   progress=not kwargs.get("json_out", False), ray_address=kwargs.get("ray_address"), slurm=slurm,
-                   dry_run=bool(budget.get("dry_run")) or pilot > 0, pilot=pilot)
-
-
-# Every command checks the synth datasets it reads against their manifests (synth.integrity).
-VERIFY_FLAGS = {
-    "verify": (Annotated[bool, typer.Option("--verify/--no-verify", help="Check input datasets against their "
-                                            "manifests (sizes, row counts; exit 2 on damage).")], True),
-    "deep": (Annotated[bool, typer.Option("--deep", help="Also hash every input shard (reads all bytes).")], False),
-}
-
-
-def _inject_verify_flags(fn: Callable, injected: tuple | None) -> tuple | None:
-    import inspect
-
-    try:
-        signature, annotations = injected or (inspect.signature(fn, eval_str=True), {})
-    except (NameError, TypeError):  # annotations Typer itself will complain about
-        return injected
-    extra = {n: f for n, f in VERIFY_FLAGS.items() if n not in signature.parameters}
-    added = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a) for n, (a, d) in extra.items()]
-    return (signature.replace(parameters=[*signature.parameters.values(), *added]),
-            {**annotations, **{n: a for n, (a, _) in extra.items()}})
+    slurm_fields = {"partition": getattr(opts, "slurm_partition", None), "time": getattr(opts, "slurm_time", None)}
+    pilot = int(getattr(opts, "pilot", 0) or 0)
+    return Runtime(executor=opts.executor, workers=opts.workers, tasks=getattr(opts, "shards", None),
+                   force=opts.force, progress=not opts.json_out, ray_address=opts.ray_address,
+                   slurm={k: v for k, v in slurm_fields.items() if v},
+                   dry_run=bool(getattr(opts, "dry_run", False)) or pilot > 0, pilot=pilot)
 
 
 @contextmanager
-def reading_policy(kwargs: dict, injected: dict) -> Iterator[None]:
+def reading_policy(opts) -> Iterator[None]:
     """--verify/--deep and --kind of this invocation, for every reader (environment: workers are forked)."""
     from synth.dataset import PLAIN_KIND_ENV
     from synth.integrity import ENV
 
-    verify, deep = kwargs.get("verify", injected.get("verify", True)), kwargs.get("deep", injected.get("deep", False))
-    values = {ENV: "deep" if deep else ("fast" if verify else "off"),
-              PLAIN_KIND_ENV: "1" if kwargs.get("kind") else None}
+    values = {ENV: "deep" if opts.deep else ("fast" if opts.verify else "off"),
+              PLAIN_KIND_ENV: "1" if getattr(opts, "kind", None) else None}
     saved = {k: os.environ.get(k) for k in values}
     try:
         for key, value in values.items():
@@ -156,50 +107,75 @@ def reading_policy(kwargs: dict, injected: dict) -> Iterator[None]:
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
 
 
-def synth_command(fn: Callable[..., Any]) -> Callable[..., Any]:
-    from synth.teachers.flags import inject_teacher_flags, teacher_invocation
+def execute(run: Callable[[Any], Any], opts) -> Any:
+    """One command on its options, as the CLI and synth.api both run it: the reading policy around `run`."""
+    with reading_policy(opts):
+        return run(opts)
 
-    # Teacher commands (a `teacher` parameter) get the engine flags (--top-p, --max-concurrency, --timeout,
-    # ...) and the budget flags (--dry-run, --pilot, --price, --max-tokens-total, --max-cost) without
-    # declaring them: see synth.teachers.flags. Every command gets --verify/--no-verify and --deep.
-    teacher_extra = tuple((inject_teacher_flags(fn) or ({}, {}))[1])
-    injected = _inject_verify_flags(fn, inject_teacher_flags(fn))
-    extra = tuple(injected[1]) if injected else ()
+
+def command(app: typer.Typer, name: str, cls: type, run: Callable[[Any], Any], **command_kw: Any) -> None:
+    """Register `synth ... NAME`: its flags from the options class `cls`, its body `run(options) -> summary`.
+    The API (synth.api) finds the same pair in COMMANDS."""
+    from synth import options as opts_mod
+
+    def cli(ctx: typer.Context, **values):
+        def body():
+            values.pop("config", None)
+            return execute(run, opts_mod.from_values(cls, values))
+
+        return guarded(ctx, values, body)
+
+    cli.__signature__ = opts_mod.signature(cls)
+    cli.__doc__ = run.__doc__
+    COMMANDS[_path_of(app, name)] = (cls, run)
+    app.command(name, **command_kw)(cli)
+
+
+COMMANDS: dict[str, tuple[type, Callable]] = {}  # "generate responses" -> (options class, run)
+
+
+def _path_of(app: typer.Typer, name: str) -> str:
+    group = getattr(app, "_synth_group", None)
+    return f"{group} {name}" if group else name
+
+
+def guarded(ctx: typer.Context, kwargs: dict, body: Callable[[], Any]) -> None:
+    """--config merged into `kwargs`, then `body()`; failures mapped to exit codes, the summary printed."""
+    try:
+        kwargs.update(_merge_config(ctx, kwargs))
+        summary = body()
+    except typer.Exit:
+        raise
+    except UserError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted: finished chunks are kept; re-run the same command to resume", err=True)
+        raise typer.Exit(130) from None
+    except (Exception, MemoryError) as exc:  # noqa: BLE001 - last line of defence: one line, exit 1
+        from synth.resources import resource_message
+
+        if os.environ.get("SYNTH_DEBUG"):
+            traceback.print_exc()
+        ran_out = resource_message(exc, kwargs.get("out"))
+        typer.echo(f"error: {ran_out}" if ran_out else f"internal error: {type(exc).__name__}: {exc}".splitlines()[0],
+                   err=True)
+        raise typer.Exit(1) from None
+    if summary is not None:
+        emit(summary, kwargs.get("json_out", False))
+    if isinstance(summary, dict) and summary.get("exit_code"):
+        raise typer.Exit(summary["exit_code"])
+
+
+def synth_command(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """For a command that declares its flags itself (`synth train`, generated from TrainConfig): the same
+    --config merging, exit codes and summary printing as `command`."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         ctx = kwargs.get("ctx") or typer.get_current_context()
-        try:
-            kwargs = _merge_config(ctx, kwargs)
-            popped = {k: kwargs.pop(k) for k in extra if k in kwargs}
-            with teacher_invocation({k: v for k, v in popped.items() if k in teacher_extra}), \
-                    reading_policy(kwargs, popped):
-                summary = fn(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except UserError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            typer.echo("interrupted: finished chunks are kept; re-run the same command to resume", err=True)
-            raise typer.Exit(130) from None
-        except (Exception, MemoryError) as exc:  # noqa: BLE001 - last line of defence: one line, exit 1
-            from synth.resources import resource_message
+        return guarded(ctx, kwargs, lambda: fn(*args, **kwargs))
 
-            if os.environ.get("SYNTH_DEBUG"):
-                traceback.print_exc()
-            ran_out = resource_message(exc, kwargs.get("out"))
-            typer.echo(f"error: {ran_out}" if ran_out else f"internal error: {type(exc).__name__}: {exc}".splitlines()[0],
-                       err=True)
-            raise typer.Exit(1) from None
-        if summary is not None:
-            emit(summary, kwargs.get("json_out", False))
-        if isinstance(summary, dict) and summary.get("exit_code"):
-            raise typer.Exit(summary["exit_code"])
-
-    if injected:
-        wrapper.__signature__ = injected[0]
-        wrapper.__annotations__ = {**getattr(fn, "__annotations__", {}), **injected[1]}  # a copy: fn keeps its own
     return wrapper
 
 

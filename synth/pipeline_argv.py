@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from synth.errors import UserError
+from synth.options import ALIASES, is_runtime_param
+from synth.options import RUNTIME as RUNTIME_FLAGS
 from synth.pipeline_file import Pipeline, PipelineError, Stage, did_you_mean, resolve
 
-# Flags that choose how a command runs, not what it makes (cli_common.RUNTIME_PARAMS without `out` and
-# `config`: a config file's content shapes the output). Changing them never invalidates the cache. The budget
-# flags are here too: raising the cap of a capped stage must resume it, not delete its finished work.
-RUNTIME = {"executor", "workers", "tasks", "json_out", "force", "ray_address", "slurm_partition", "slurm_time",
-           "dry_run", "chunk_size", "max_tokens_total", "max_cost", "price", "pilot", "report_to"}
+# Flags that choose how a command runs, not what it makes: the registry synth.options.RUNTIME (with the old
+# spellings of its flags) without `out`, which the cache key holds symbolically. Changing them never
+# invalidates the cache; the budget flags are among them: raising the cap of a capped stage must resume it.
+RUNTIME = (set(RUNTIME_FLAGS) | set(ALIASES)) - {"out"}
 
 
 @dataclass
@@ -152,7 +153,7 @@ def _known(pipeline: Pipeline, stage: Stage, command, outs: dict, out: Path | No
         if _is_argument(param):
             named_args[param.name] = value
             continue
-        if param.name not in RUNTIME:
+        if not is_runtime_param(param.name, hidden=bool(getattr(param, "hidden", False))) or param.name == "out":
             spec_flags[param.name] = value
         resolved = resolve(value, outs, err)
         if _is_path(param):

@@ -33,8 +33,11 @@ from synth.trainers.model import (
 from synth.trainers.render import ChatRenderer
 
 from synth.errors import ConfigChangedError, UserError
+from synth.options import RUNTIME
 
-HASH_EXCLUDED = ("out", "resume", "force", "workers", "save_every", "log_every", "eval_every", "device", "report_to")
+# Left out of the config hash: the runtime-only flags of synth.options.RUNTIME. sft/dpo/rm runs keep
+# save_rollouts (a grpo flag) in their hash, as they always had, so runs made before the registry still resume.
+HASH_EXCLUDED = tuple(sorted(set(RUNTIME) - {"save_rollouts"}))
 
 
 def _config_hash(cfg) -> tuple[str, list[dict]]:

@@ -53,7 +53,7 @@ def _since(value: str | None) -> str | None:
         raise UserError(f"--since must be a date YYYY-MM-DD, got {value!r}") from None
 
 
-def build_job(params: dict, config: dict):
+def build_job(opts, config: dict):
     from synth.pipelines.deepsearch.kb import KB
     from synth.pipelines.deepsearch.seeds import SeedPolicy, plan_seeds
     from synth.pipelines.deepsearch.stats import Stats
@@ -63,51 +63,51 @@ def build_job(params: dict, config: dict):
 
     from synth import manifest as mf
     from synth.engine import Job
-    from synth.teachers.flags import teacher_from_params
+    from synth.teachers.flags import teacher_from
 
-    corpus = Path(params["corpus"])
+    corpus = Path(opts.corpus)
     if not corpus.is_dir():
         raise UserError(f"{corpus}: --corpus is not a directory (build one with `synth corpus build`)")
-    hops = parse_range(params["hops"], "--hops")
+    hops = parse_range(opts.hops, "--hops")
     if hops[0] < 1:
         raise UserError("--hops must be at least 1")
-    in_band, chars = parse_range(params["seed_in_degree"], "--seed-in-degree"), parse_range(params["seed_chars"], "--seed-chars")
-    band = parse_band(params["target_band"])
-    params = {**params, **{key: parse_size(params.get(key), "--" + key.replace("_", "-"))
-                           for key in ("min_solver_params", "solver_params")}}  # '7B' -> 7000000000
-    since = _since(params.get("since"))
-    teacher = teacher_from_params(params)
+    in_band, chars = parse_range(opts.seed_in_degree, "--seed-in-degree"), parse_range(opts.seed_chars, "--seed-chars")
+    band = parse_band(opts.target_band)
+    sizes = {key: parse_size(getattr(opts, key), "--" + key.replace("_", "-"))
+             for key in ("min_solver_params", "solver_params")}  # '7B' -> 7000000000
+    since = _since(opts.since)
+    teacher = teacher_from(opts)
     kb = KB(corpus)
     policy = SeedPolicy(since=since, min_in=in_band[0], max_in=in_band[1],
                         min_chars=chars[0], max_chars=chars[1])
     from synth.pipelines.eval.failures import failure_plan
 
-    mined = failure_plan(params.get("from_failures"), hops, params["backoff"], params["cycle"])
-    plan, plan_stats = plan_seeds(kb, policy, params["seed"], mined["prefer"])
+    mined = failure_plan(opts.from_failures, hops, opts.backoff, opts.cycle)
+    plan, plan_stats = plan_seeds(kb, policy, opts.seed, mined["prefer"])
     if mined["prefer"] and not plan_stats["preferred"]["eligible"]:
-        raise UserError(f"{params['from_failures']}: none of the {len(mined['prefer'])} entities the model failed on "
+        raise UserError(f"{opts.from_failures}: none of the {len(mined['prefer'])} entities the model failed on "
                         "can seed a task here (other corpus, or outside --since/--seed-in-degree/--seed-chars)")
     if not plan:
         raise UserError(f"{corpus}: no entry qualifies as a seed (excluded: {plan_stats['excluded']}); "
                         "widen --since, --seed-in-degree or --seed-chars")
-    cfg = GenConfig(seed=params["seed"], hops=hops, backoff=mined["backoff"], cycle=mined["cycle"],
-                    max_in_degree=params["max_in_degree"], partial_p=params["partial"],
-                    shortcut_k=params["shortcut_k"], attempts=params["attempts"], hop_weights=mined["hop_weights"],
-                    honest_gate=teacher.spec.kind == "none" and params.get("honest_gate", True),
+    cfg = GenConfig(seed=opts.seed, hops=hops, backoff=mined["backoff"], cycle=mined["cycle"],
+                    max_in_degree=opts.max_in_degree, partial_p=opts.partial,
+                    shortcut_k=opts.shortcut_k, attempts=opts.attempts, hop_weights=mined["hop_weights"],
+                    honest_gate=teacher.spec.kind == "none" and opts.honest_gate,
                     preferred=plan_stats.get("preferred", {}).get("eligible", 0))
     provenance = {"command": COMMAND, "mode": "template" if teacher.spec.kind == "none" else "teacher",
-                  "teacher": teacher.label, "seed": params["seed"], "synth_version": mf.synth_version()}
+                  "teacher": teacher.label, "seed": opts.seed, "synth_version": mf.synth_version()}
     stats = Stats({"seed_plan": {k: v for k, v in plan_stats.items() if k != "by_category"},
                    "corpus_version": kb.version, **({"from_failures": mined["stats"]} if mined["stats"] else {})})
-    job = Job(command=COMMAND, out=Path(params["out"]), kind="deepsearch_task",
-              config={**config, "corpus_version": kb.version}, items=params["num"], make_item=Items(),
-              chunk_size=params["chunk_size"], stats=stats,
-              inputs=[str(params["from_failures"])] if params.get("from_failures") else [])
+    job = Job(command=COMMAND, out=Path(opts.out), kind="deepsearch_task",
+              config={**config, "corpus_version": kb.version}, items=opts.num, make_item=Items(),
+              chunk_size=opts.chunk_size, stats=stats,
+              inputs=[str(opts.from_failures)] if opts.from_failures else [])
     if teacher.spec.kind == "none":
-        job.steps = [TemplateTasks(str(corpus), cfg, plan, params["num"], provenance)]
+        job.steps = [TemplateTasks(str(corpus), cfg, plan, opts.num, provenance)]
         return job
     from synth.pipelines.deepsearch.teacher import teacher_fields
 
-    for key, value in teacher_fields(str(corpus), cfg, plan, params, band, teacher, provenance).items():
+    for key, value in teacher_fields(str(corpus), cfg, plan, opts, sizes, band, teacher, provenance).items():
         setattr(job, key, value)
     return job

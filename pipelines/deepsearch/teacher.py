@@ -51,7 +51,7 @@ class TeacherSettings:
     max_turns: int = 12
     specificity: bool = True
     native_tools: bool = True   # False for vLLM endpoints (no --enable-auto-tool-choice): Hermes text calls
-    solver_turn_params: dict = field(default_factory=dict)  # e.g. a regex for random-weight test models
+    solver_turn_opts = field(default_factory=dict)  # e.g. a regex for random-weight test models
     solver: dict = field(default_factory=dict)  # who measures pass rates (strength.solver_record)
     min_solver_params: int | None = None        # --min-solver-params: below it, no hard/rl tiers
 
@@ -280,18 +280,19 @@ def _served_by_vllm(teacher) -> bool:
     return teacher.spec.kind == "vllm" or teacher.options.structured in ("regex", "regex_bounded")
 
 
-def teacher_fields(corpus: str, cfg: GenConfig, plan: list[str], params: dict, band: tuple[float, float],
+def teacher_fields(corpus: str, cfg: GenConfig, plan: list[str], opts, sizes: dict, band: tuple[float, float],
                    teacher, provenance: dict) -> dict:
-    """The Job fields (tail, skip_done) that run the teacher task on `teacher`."""
+    """The Job fields (tail, skip_done) that run the teacher task on `teacher` (`opts`: the command's
+    options; `sizes`: its --solver-params / --min-solver-params as parameter counts)."""
     from synth.teachers.job import teacher_job
     from synth.teachers.preflight import preflight
 
     chosen = preflight(teacher)
-    solver = solver_record(chosen.label, solver_parameters(chosen.spec, params.get("solver_params")),
-                           params["rollouts"], params["max_turns"])
-    settings = TeacherSettings(band=band, max_rounds=params["max_rounds"],
-                               closed_book_tries=params["closed_book_tries"], rollouts=params["rollouts"],
-                               max_turns=params["max_turns"], native_tools=not _served_by_vllm(chosen),
-                               solver=solver, min_solver_params=params.get("min_solver_params"))
-    task = DeepSearchTeacherTask(corpus, cfg, plan, params["num"], provenance, settings)
+    solver = solver_record(chosen.label, solver_parameters(chosen.spec, sizes["solver_params"]),
+                           opts.rollouts, opts.max_turns)
+    settings = TeacherSettings(band=band, max_rounds=opts.max_rounds,
+                               closed_book_tries=opts.closed_book_tries, rollouts=opts.rollouts,
+                               max_turns=opts.max_turns, native_tools=not _served_by_vllm(chosen),
+                               solver=solver, min_solver_params=sizes["min_solver_params"])
+    task = DeepSearchTeacherTask(corpus, cfg, plan, opts.num, provenance, settings)
     return teacher_job(task, chosen)

@@ -12,11 +12,11 @@ from pathlib import Path
 from synth.errors import InputError, UserError
 
 
-def resolve_teacher(params: dict):
+def resolve_teacher(opts):
     """The evaluated model as a Teacher (see the module doc); UserError with one line otherwise."""
-    from synth.teachers.flags import teacher_from_params
+    from synth.teachers.flags import teacher_from
 
-    spec, model = (params.get("teacher") or "none").strip(), params.get("model")
+    spec, model = (opts.teacher or "none").strip(), opts.model
     if spec == "none":
         if not model:
             raise UserError("which model? --model PATH (a model folder, served with vLLM) or --teacher "
@@ -25,7 +25,7 @@ def resolve_teacher(params: dict):
             raise UserError(f"--model {model}: not a model folder (no config.json there); for a served model "
                             "use --teacher openai:URL --model NAME")
         spec, model = f"vllm:{model}", None
-    return fit_context(teacher_from_params({**params, "teacher": spec, "model": model}, allow_none=False))
+    return fit_context(teacher_from(opts, allow_none=False, teacher=spec, model=model))
 
 
 def fit_context(teacher):
@@ -61,9 +61,9 @@ def model_config(config: dict, teacher) -> dict:
     return {**config, "model_hash": hash_files(files)}
 
 
-def _check_sampling(params: dict) -> None:
-    if params["samples"] > 1 and params["temperature"] == 0:
-        raise UserError(f"--samples {params['samples']} with --temperature 0 draws the same answer every time; "
+def _check_sampling(opts) -> None:
+    if opts.samples > 1 and opts.temperature == 0:
+        raise UserError(f"--samples {opts.samples} with --temperature 0 draws the same answer every time; "
                         "set --temperature (e.g. 0.7) or use --samples 1")
 
 
@@ -88,7 +88,7 @@ def provenance(command: str, teacher, seed: int) -> dict:
     return {"command": command, "model": teacher.label, "seed": seed, "synth_version": synth_version()}
 
 
-def deepsearch_job(params: dict, config: dict):
+def deepsearch_job(opts, config: dict):
     from synth.pipelines.eval.deepsearch import COMMAND, DeepSearchEval
     from synth.pipelines.eval.summary import deepsearch_stats
     from synth.pipelines.trajectories.envtools import TOOLS
@@ -101,35 +101,35 @@ def deepsearch_job(params: dict, config: dict):
     from synth.teachers.job import teacher_job
     from synth.teachers.preflight import preflight
 
-    _check_sampling(params)
-    teacher = resolve_teacher(params)
-    inputs = [str(p) for p in params["tasks"]]
+    _check_sampling(opts)
+    teacher = resolve_teacher(opts)
+    inputs = [str(p) for p in opts.tasks]
     from synth.env import Corpus
 
-    Corpus(str(params["corpus"]))  # UserError (one line) when it is not a corpus
-    if params["tool_format"] not in TOOL_FORMATS:
-        raise UserError(f"--tool-format must be one of {', '.join(TOOL_FORMATS)}, got {params['tool_format']!r}")
-    tools = tuple(t.strip() for t in params["tools"].split(",") if t.strip())
+    Corpus(str(opts.corpus))  # UserError (one line) when it is not a corpus
+    if opts.tool_format not in TOOL_FORMATS:
+        raise UserError(f"--tool-format must be one of {', '.join(TOOL_FORMATS)}, got {opts.tool_format!r}")
+    tools = tuple(t.strip() for t in opts.tools.split(",") if t.strip())
     if not tools or set(tools) - set(TOOLS):
-        raise UserError(f"--tools: a comma list of {', '.join(TOOLS)}; got {params['tools']!r}")
+        raise UserError(f"--tools: a comma list of {', '.join(TOOLS)}; got {opts.tools!r}")
     try:
-        policy = parse_policy(params["context_policy"])
+        policy = parse_policy(opts.context_policy)
     except ValueError as exc:
         raise UserError(f"--context-policy: {exc}") from None
     check_tasks(inputs)
     teacher = preflight(teacher)
-    settings = GenSettings(rollouts=params["samples"], keep="all", use_llm_judge=False, filters=FilterConfig(),
-                           harness=HarnessConfig(max_turns=params["max_turns"], policy=policy,
-                                                 tool_format=params["tool_format"]),
-                           constrain_calls=params["constrain_calls"])
-    task = DeepSearchEval(str(params["corpus"]), settings, tools, params["save_messages"],
-                          provenance(COMMAND, teacher, params["seed"]))
-    return Job(command=COMMAND, out=Path(params["out"]), kind="eval_result", config=model_config(config, teacher),
-               inputs=inputs, chunk_size=params["chunk_size"], fmt=params["fmt"], stats=deepsearch_stats,
+    settings = GenSettings(rollouts=opts.samples, keep="all", use_llm_judge=False, filters=FilterConfig(),
+                           harness=HarnessConfig(max_turns=opts.max_turns, policy=policy,
+                                                 tool_format=opts.tool_format),
+                           constrain_calls=opts.constrain_calls)
+    task = DeepSearchEval(str(opts.corpus), settings, tools, opts.save_messages,
+                          provenance(COMMAND, teacher, opts.seed))
+    return Job(command=COMMAND, out=Path(opts.out), kind="eval_result", config=model_config(config, teacher),
+               inputs=inputs, chunk_size=opts.chunk_size, fmt=opts.fmt, stats=deepsearch_stats,
                **teacher_job(task, teacher))
 
 
-def code_job(params: dict, config: dict):
+def code_job(opts, config: dict):
     from synth.pipelines.eval.code import COMMAND, CodeEval, CodeEvalConfig
     from synth.pipelines.eval.summary import code_stats
 
@@ -137,19 +137,19 @@ def code_job(params: dict, config: dict):
     from synth.teachers.job import teacher_job
     from synth.teachers.preflight import preflight
 
-    _check_sampling(params)
-    teacher = resolve_teacher(params)
-    inputs = [str(p) for p in params["problems"]]
+    _check_sampling(opts)
+    teacher = resolve_teacher(opts)
+    inputs = [str(p) for p in opts.problems]
     from synth.dataset import iter_rows
 
     if not sum(1 for _ in iter_rows(inputs, "code_problem")):  # validates every problem first (exit 2)
         raise UserError(f"{', '.join(inputs)}: no code problems to evaluate")
     teacher = preflight(teacher)
-    cfg = CodeEvalConfig(samples=params["samples"], format_weight=params["format_weight"],
-                         correct_weight=params["correct_weight"], time_weight=params["time_weight"],
-                         all_or_nothing=params["all_or_nothing"], sandbox=params["sandbox"],
-                         sandbox_workers=params["sandbox_workers"])
-    task = CodeEval(cfg, provenance(COMMAND, teacher, params["seed"]))
-    return Job(command=COMMAND, out=Path(params["out"]), kind="eval_result", config=model_config(config, teacher),
-               inputs=inputs, input_kind="code_problem", chunk_size=params["chunk_size"], fmt=params["fmt"], stats=code_stats,
+    cfg = CodeEvalConfig(samples=opts.samples, format_weight=opts.format_weight,
+                         correct_weight=opts.correct_weight, time_weight=opts.time_weight,
+                         all_or_nothing=opts.all_or_nothing, sandbox=opts.sandbox,
+                         sandbox_workers=opts.sandbox_workers)
+    task = CodeEval(cfg, provenance(COMMAND, teacher, opts.seed))
+    return Job(command=COMMAND, out=Path(opts.out), kind="eval_result", config=model_config(config, teacher),
+               inputs=inputs, input_kind="code_problem", chunk_size=opts.chunk_size, fmt=opts.fmt, stats=code_stats,
                **teacher_job(task, teacher))

@@ -33,7 +33,7 @@ def check_tasks(inputs: list[str], need_facts: bool) -> None:
                 raise InputError(row.path, row.row, "a task needs it (a deepsearch_task record)", field=key)
 
 
-def settings_of(params: dict, teacher_label: str | None, mode: str):
+def settings_of(opts, teacher_label: str | None, mode: str):
     from synth.pipelines.trajectories.filters import FilterConfig
     from synth.pipelines.trajectories.generate import KEEP, GenSettings
     from synth.pipelines.trajectories.gold import GoldConfig
@@ -41,53 +41,53 @@ def settings_of(params: dict, teacher_label: str | None, mode: str):
 
     from synth.manifest import synth_version
 
-    if params["keep"] not in KEEP:
-        raise UserError(f"--keep must be one of {', '.join(KEEP)}, got {params['keep']!r}")
-    if params["tool_format"] not in TOOL_FORMATS:
-        raise UserError(f"--tool-format must be one of {', '.join(TOOL_FORMATS)}, got {params['tool_format']!r}")
-    if params["judge"] not in ("rule", "llm"):
-        raise UserError(f"--judge must be rule or llm, got {params['judge']!r}")
-    if params["judge"] == "llm" and mode == "gold_path":
+    if opts.keep not in KEEP:
+        raise UserError(f"--keep must be one of {', '.join(KEEP)}, got {opts.keep!r}")
+    if opts.tool_format not in TOOL_FORMATS:
+        raise UserError(f"--tool-format must be one of {', '.join(TOOL_FORMATS)}, got {opts.tool_format!r}")
+    if opts.judge not in ("rule", "llm"):
+        raise UserError(f"--judge must be rule or llm, got {opts.judge!r}")
+    if opts.judge == "llm" and mode == "gold_path":
         raise UserError("--judge llm needs a teacher (--teacher vllm:PATH or openai:URL)")
     return GenSettings(
-        rollouts=params["rollouts"], keep=params["keep"], use_llm_judge=params["judge"] == "llm",
-        filters=FilterConfig(require_correct=True, min_tool_calls=params["min_tool_calls"],
-                             max_identical_calls=params["max_identical_calls"], token_budget=params["token_budget"]),
-        harness=HarnessConfig(max_turns=params["max_turns"], policy=_policy(params["context_policy"]),
-                              tool_format=params["tool_format"]),
-        gold=GoldConfig(seed=params["seed"]),
-        constrain_calls=params["constrain_calls"],
+        rollouts=opts.rollouts, keep=opts.keep, use_llm_judge=opts.judge == "llm",
+        filters=FilterConfig(require_correct=True, min_tool_calls=opts.min_tool_calls,
+                             max_identical_calls=opts.max_identical_calls, token_budget=opts.token_budget),
+        harness=HarnessConfig(max_turns=opts.max_turns, policy=_policy(opts.context_policy),
+                              tool_format=opts.tool_format),
+        gold=GoldConfig(seed=opts.seed),
+        constrain_calls=opts.constrain_calls,
         provenance={"command": "generate trajectories", "mode": mode, "teacher": teacher_label,
-                    "seed": params["seed"], "synth_version": synth_version()})
+                    "seed": opts.seed, "synth_version": synth_version()})
 
 
-def generate_job(params: dict, config: dict):
+def generate_job(opts, config: dict):
     from synth.pipelines.trajectories.envtools import TOOLS
     from synth.pipelines.trajectories.generate import GoldPaths, TrajectoryTask
 
     from synth.engine import Job
-    from synth.teachers.flags import teacher_from_params
+    from synth.teachers.flags import teacher_from
 
-    teacher = teacher_from_params(params)
-    inputs = [str(p) for p in params["tasks"]]
-    _open_corpus(params["corpus"])
+    teacher = teacher_from(opts)
+    inputs = [str(p) for p in opts.tasks]
+    _open_corpus(opts.corpus)
     gold = teacher.spec.kind == "none"
-    settings = settings_of(params, teacher.label, "gold_path" if gold else "teacher")
+    settings = settings_of(opts, teacher.label, "gold_path" if gold else "teacher")
     check_tasks(inputs, need_facts=gold)
-    common = {"command": "generate trajectories", "out": Path(params["out"]), "kind": "trajectory",
-              "config": config, "inputs": inputs, "chunk_size": params["chunk_size"], "fmt": params["fmt"],
+    common = {"command": "generate trajectories", "out": Path(opts.out), "kind": "trajectory",
+              "config": config, "inputs": inputs, "chunk_size": opts.chunk_size, "fmt": opts.fmt,
               "stats": generate_stats}
-    tools = tuple(t.strip() for t in params["tools"].split(",") if t.strip())
+    tools = tuple(t.strip() for t in opts.tools.split(",") if t.strip())
     if not tools or set(tools) - set(TOOLS) or (gold and not {"search", "open"} <= set(tools)):
         raise UserError(f"--tools: a comma list of {', '.join(TOOLS)} (gold paths need search and open); "
-                        f"got {params['tools']!r}")
+                        f"got {opts.tools!r}")
     if gold:
-        return Job(**common, steps=[GoldPaths(str(params["corpus"]), settings, tools)])
+        return Job(**common, steps=[GoldPaths(str(opts.corpus), settings, tools)])
     from synth.teachers.job import teacher_job
     from synth.teachers.preflight import preflight
 
     teacher = preflight(teacher)
-    task = TrajectoryTask(str(params["corpus"]), settings, tools)
+    task = TrajectoryTask(str(opts.corpus), settings, tools)
     return Job(**common, **teacher_job(task, teacher))
 
 
@@ -112,50 +112,50 @@ def generate_stats(out: Path) -> dict:
             "provenance": provenance}
 
 
-def export_job(params: dict, config: dict):
+def export_job(opts, config: dict):
     from synth.pipelines.trajectories.export import TARGETS, ExportStep
 
     from synth.dataset import dataset_kind, is_dataset_dir
     from synth.engine import Job
 
-    target = params["to"]
+    target = opts.to
     if target not in TARGETS:
         raise UserError(f"--to must be one of {', '.join(TARGETS)}, got {target!r}")
-    names = [n.strip() for n in params["context_policy"].split(",") if n.strip()] or ["full"]
+    names = [n.strip() for n in opts.context_policy.split(",") if n.strip()] or ["full"]
     names = [_policy(n).name for n in names]
-    inputs = [str(p) for p in params["inputs"]]
+    inputs = [str(p) for p in opts.inputs]
     kinds = {dataset_kind(Path(p)) for p in inputs if is_dataset_dir(Path(p))}
     input_kind = kinds.pop() if len(kinds) == 1 else "trajectory"
     if input_kind == "deepsearch_task" and target != "rl":
         raise UserError("deepsearch tasks export only --to rl; trajectories export to every target")
     env = None
     if input_kind == "deepsearch_task":
-        if not params.get("corpus"):
+        if not opts.corpus:
             raise UserError("--to rl from deepsearch tasks needs --corpus (the environment of the rl tasks)")
         from synth.pipelines.trajectories.envtools import EnvTools
 
-        env = {**EnvTools(str(params["corpus"])).spec(), "max_turns": params["max_turns"], "context_policy": names[0]}
+        env = {**EnvTools(str(opts.corpus)).spec(), "max_turns": opts.max_turns, "context_policy": names[0]}
     kind = {"sft": "trajectory", "rl": "rl_task"}.get(target, "generic")
-    reasoning_loss = params.get("reasoning_loss")
+    reasoning_loss = opts.reasoning_loss
     if reasoning_loss not in (None, 0, 1):
         raise UserError(f"--reasoning-loss must be 0 or 1, got {reasoning_loss!r}")
-    step = ExportStep(target, names, params["unverified"], env, reasoning_loss, _tokenize_step(params, target))
-    return Job(command="export trajectories", out=Path(params["out"]), kind=kind, config=config, inputs=inputs,
-               input_kind=input_kind, steps=[step], chunk_size=params["chunk_size"], fmt=params["fmt"])
+    step = ExportStep(target, names, opts.unverified, env, reasoning_loss, _tokenize_step(opts, target))
+    return Job(command="export trajectories", out=Path(opts.out), kind=kind, config=config, inputs=inputs,
+               input_kind=input_kind, steps=[step], chunk_size=opts.chunk_size, fmt=opts.fmt)
 
 
-def _tokenize_step(params: dict, target: str):
+def _tokenize_step(opts, target: str):
     """--to trl: the tokenizer folder (a local HF tokenizer with a chat template), checked before any work."""
     if target != "trl":
         return None
-    if not params.get("tokenizer"):
+    if not opts.tokenizer:
         raise UserError("--to trl needs --tokenizer DIR (a local Hugging Face tokenizer folder with a chat template)")
     from synth.pipelines.trajectories.tokenized import TokenizeForTrl
 
-    step = TokenizeForTrl(str(params["tokenizer"]), params["max_len"])
+    step = TokenizeForTrl(str(opts.tokenizer), opts.max_len)
     try:
         step.setup(0, 1)
     except (OSError, ValueError) as exc:
-        raise UserError(f"--tokenizer {params['tokenizer']}: {str(exc).splitlines()[0]}") from None
+        raise UserError(f"--tokenizer {opts.tokenizer}: {str(exc).splitlines()[0]}") from None
     step._renderer = None   # opened again in the worker (steps are pickled)
     return step

@@ -8,31 +8,22 @@ them. It is also the smallest complete example of a command on the engine (see d
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
 from synth import schemas
-from synth.cli_common import (
-    ConfigFile,
-    Executor,
-    Force,
-    Format,
-    JsonOut,
-    Out,
-    RayAddress,
-    SlurmPartition,
-    SlurmTime,
-    Tasks,
-    Workers,
-    check_format,
-    runtime,
-    shaping_config,
-    synth_command,
-)
+from synth.cli_common import command, runtime
+from synth.options import Formatted, RunOptions, chunk_size, flag, options, shaping
 from synth.steps import RecordStep
 
-ChunkSize = Annotated[int, typer.Option("--chunk-size", min=1, help="Records per commit (the resume unit).")]
+
+@options
+class ImportOptions(Formatted, RunOptions):
+    inputs: list[Path] = flag(help="JSONL/JSON/Parquet files, folders, HF or synth dataset dirs.", argument=True)
+    kind: str = flag("generic", f"Record kind: {', '.join(schemas.kinds())} or generic.")
+    source_format: str = flag("none", "With --kind trajectory: convert from openai | hermes | mcp_xml | search_r1 | "
+                              "auto (none: records already follow the schema).", cli=("--from",))
+    chunk_size: int = chunk_size(1000, "Records")
 
 
 class EnsureId(RecordStep):
@@ -48,45 +39,32 @@ class EnsureId(RecordStep):
         return {"id": hash_bytes(canonical(record))[:16], **record}
 
 
+def run(opts: ImportOptions) -> dict:
+    """Validate records against a schema and write them as a synth dataset directory."""
+    from synth.engine import Job, known_kind, run_job
+    from synth.errors import UserError
+
+    kind, out = opts.kind, opts.out
+    sources, steps, input_kind = [str(p) for p in opts.inputs], [EnsureId()], None if kind == schemas.GENERIC else kind
+    if opts.source_format != "none":  # a conversion step (pipelines/trajectories/importer.py) before the ids
+        from synth.pipelines.trajectories.importer import SOURCES, ConvertTrajectory, stage_inputs
+
+        if kind != "trajectory" or opts.source_format not in SOURCES:
+            raise UserError(f"--from {opts.source_format}: needs --kind trajectory and one of {', '.join(SOURCES)}")
+        from synth.dataset import require_new_or_dataset
+
+        require_new_or_dataset(out)  # before staging writes under OUT/.synth
+        sources, input_kind = stage_inputs(sources, out / ".synth" / "staged"), None
+        steps = [ConvertTrajectory(opts.source_format), *steps]
+    job = Job(command="import", out=out, kind=known_kind(kind), config=shaping(opts),
+              inputs=sources, input_kind=input_kind, steps=steps, chunk_size=opts.chunk_size, fmt=opts.fmt)
+    summary = run_job(job, runtime(opts))
+    counts = summary.get("counts") or {} if isinstance(summary, dict) else {}
+    if counts.get("input") and not counts.get("output") and counts.get("rejected"):
+        reasons = ", ".join(f"{k}={v}" for k, v in sorted((counts.get("rejected_by_reason") or {}).items()))
+        raise UserError(f"every input record was rejected ({reasons}); see {out / 'rejects'}")
+    return summary
+
+
 def register(app: typer.Typer) -> None:
-    @app.command("import")
-    @synth_command
-    def import_(
-        ctx: typer.Context,
-        inputs: Annotated[list[Path], typer.Argument(help="JSONL/JSON/Parquet files, folders, HF or synth dataset dirs.")],
-        out: Out,
-        kind: Annotated[str, typer.Option(help=f"Record kind: {', '.join(schemas.kinds())} or generic.")] = "generic",
-        fmt: Format = "parquet",
-        source_format: Annotated[str, typer.Option("--from", help="With --kind trajectory: convert from "
-                                                   "openai | hermes | mcp_xml | search_r1 | auto (none: records "
-                                                   "already follow the schema).")] = "none",
-        chunk_size: ChunkSize = 1000,
-        config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1, tasks: Tasks = None,
-        json_out: JsonOut = False, force: Force = False, ray_address: RayAddress = None,
-        slurm_partition: SlurmPartition = None, slurm_time: SlurmTime = None,
-    ):
-        """Validate records against a schema and write them as a synth dataset directory."""
-        params = dict(locals())  # first statement: exactly the (config-merged) flags
-        from synth.engine import Job, known_kind, run_job
-        from synth.errors import UserError
-
-        check_format(fmt)
-        sources, steps, input_kind = [str(p) for p in inputs], [EnsureId()], None if kind == schemas.GENERIC else kind
-        if source_format != "none":  # a conversion step (pipelines/trajectories/importer.py) before the ids
-            from synth.pipelines.trajectories.importer import SOURCES, ConvertTrajectory, stage_inputs
-
-            if kind != "trajectory" or source_format not in SOURCES:
-                raise UserError(f"--from {source_format}: needs --kind trajectory and one of {', '.join(SOURCES)}")
-            from synth.dataset import require_new_or_dataset
-
-            require_new_or_dataset(Path(out))  # before staging writes under OUT/.synth
-            sources, input_kind = stage_inputs(sources, Path(out) / ".synth" / "staged"), None
-            steps = [ConvertTrajectory(source_format), *steps]
-        job = Job(command="import", out=out, kind=known_kind(kind), config=shaping_config(params),
-                  inputs=sources, input_kind=input_kind, steps=steps, chunk_size=chunk_size, fmt=fmt)
-        summary = run_job(job, runtime(params))
-        counts = summary.get("counts") or {} if isinstance(summary, dict) else {}
-        if counts.get("input") and not counts.get("output") and counts.get("rejected"):
-            reasons = ", ".join(f"{k}={v}" for k, v in sorted((counts.get("rejected_by_reason") or {}).items()))
-            raise UserError(f"every input record was rejected ({reasons}); see {Path(out) / 'rejects'}")
-        return summary
+    command(app, "import", ImportOptions, run)

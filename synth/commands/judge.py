@@ -16,158 +16,124 @@ from __future__ import annotations
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
-from synth.cli_common import (
-    ConfigFile,
-    Executor,
-    Force,
-    Format,
-    JsonOut,
-    Out,
-    RayAddress,
-    Seed,
-    SlurmPartition,
-    SlurmTime,
-    Tasks,
-    Workers,
-    check_format,
-    runtime,
-    shaping_config,
-    synth_command,
-)
-from synth.teachers.flags import (
-    TEACHER_RUNTIME,
-    MaxTokens,
-    ModelFlag,
-    TeacherFlag,
-    Temperature,
-)
-
-Inputs = Annotated[list[Path], typer.Argument(help="Candidate responses: records with chat 'messages' ending in the "
-                                              "response (e.g. `synth generate responses` output), or prompt + "
-                                              "response; grouped by task_id / metadata.prompt_id / prompt.")]
-RubricFile = Annotated[Path | None, typer.Option("--rubric", help="Criteria with descriptions and weights (YAML, "
-                                                    "TOML or JSON); default: pipelines/judge/rubric.yaml.")]
-MinScore = Annotated[float | None, typer.Option("--min-score", min=1.0, max=10.0, help="Point-wise filter: "
-                                                   "candidates whose overall score is below go to rejects/.")]
-MaxChars = Annotated[int, typer.Option("--max-chars", min=100, help="Characters of each message the judge sees "
-                                       "(longer ones are clipped with a marker).")]
-RationaleChars = Annotated[int, typer.Option("--rationale-chars", min=20, help="Bound on each rationale / "
-                                             "analysis the judge writes.")]
+from synth.cli_common import command, runtime
+from synth.options import Formatted, RunOptions, chunk_size, flag, like, options, shaping
+from synth.teachers.flags import TeacherFlags
 
 
-def _judge_options(teacher, params: dict):
+@options
+class JudgeFlags(TeacherFlags, Formatted, RunOptions):
+    """What point-wise and pair-wise judging share."""
+
+    inputs: list[Path] = flag(help="Candidate responses: records with chat 'messages' ending in the response (e.g. "
+                              "`synth generate responses` output), or prompt + response; grouped by task_id / "
+                              "metadata.prompt_id / prompt.", argument=True)
+    rubric: Path | None = flag(None, "Criteria with descriptions and weights (YAML, TOML or JSON); default: "
+                               "pipelines/judge/rubric.yaml.", cli=("--rubric",))
+    min_score: float | None = flag(None, "Point-wise filter: candidates whose overall score is below go to "
+                                   "rejects/.", cli=("--min-score",), min=1.0, max=10.0)
+    max_chars: int = flag(4000, "Characters of each message the judge sees (longer ones are clipped with a marker).",
+                          cli=("--max-chars",), min=100)
+    rationale_chars: int = flag(400, "Bound on each rationale / analysis the judge writes.",
+                                cli=("--rationale-chars",), min=20)
+    temperature: float = like(TeacherFlags, "temperature", 0.0)
+
+
+@options
+class PointwiseOptions(JudgeFlags):
+    chunk_size: int = chunk_size(64, "Candidates")
+
+
+@options
+class PairwiseOptions(JudgeFlags):
+    pointwise: str = flag("auto", "Point-wise stage before the tournament: auto (reuse scores on the input, judge "
+                          "the rest) | judge | input | off.", cli=("--pointwise",))
+    top_k: int | None = flag(None, "Only the K best-scored candidates of a prompt enter the tournament.",
+                             cli=("--top-k",), min=2)
+    pairs: str = flag("all", "all: every decisive match becomes a pair | best: only the matches the tournament "
+                      "winner won.", cli=("--pairs",))
+    chunk_size: int = chunk_size(16, "Prompts")
+
+
+def _judge_options(teacher, opts: JudgeFlags):
     from synth.pipelines.judge.pointwise import JudgeOptions
 
-    return JudgeOptions(judge=f"llm:{teacher.label}", clip=params["max_chars"], rationale_chars=params["rationale_chars"])
+    return JudgeOptions(judge=f"llm:{teacher.label}", clip=opts.max_chars, rationale_chars=opts.rationale_chars)
+
+
+def _prepared(opts: JudgeFlags, need_score: bool = False):
+    """(teacher, rubric, input paths, rows, config): the checks both judges make before any call."""
+    from synth.pipelines.judge.candidates import check_inputs
+    from synth.pipelines.judge.rubric import load_rubric
+    from synth.teachers.flags import teacher_from
+    from synth.teachers.preflight import preflight
+
+    chosen = teacher_from(opts, allow_none=False)
+    loaded = load_rubric(opts.rubric)
+    paths = [str(p) for p in opts.inputs]
+    rows = check_inputs(paths, need_score=need_score)
+    return preflight(chosen), loaded, paths, rows, {**shaping(opts), "rubric": loaded.describe()}
+
+
+def pointwise(opts: PointwiseOptions) -> dict:
+    """Score every candidate per rubric criterion (1-10, with rationale); optionally filter by score."""
+    from synth.engine import Job, run_job
+    from synth.pipelines.judge.pointwise import PointwiseTask, pointwise_figures
+    from synth.teachers.job import teacher_job
+
+    chosen, loaded, paths, _rows, config = _prepared(opts)
+    judge = _judge_options(chosen, opts)
+    job = Job(command="judge pointwise", out=opts.out, kind="trajectory", config=config, inputs=paths,
+              chunk_size=opts.chunk_size, fmt=opts.fmt,
+              stats=lambda o: {"judge": judge.judge, "rubric": loaded.describe(), **pointwise_figures(o)},
+              **teacher_job(PointwiseTask(loaded, judge, opts.min_score), chosen))
+    return run_job(job, runtime(opts))
+
+
+def pairwise(opts: PairwiseOptions) -> dict:
+    """Best-of-n knockout per prompt, every match judged in both orders; decisive matches -> preference pairs."""
+    from synth.engine import Job, run_job
+    from synth.manifest import synth_version
+    from synth.pipelines.judge.grouping import GroupReader
+    from synth.pipelines.judge.pairwise import PairwiseTask
+    from synth.pipelines.judge.reliability import pairwise_figures
+    from synth.teachers.job import teacher_job
+
+    plan = _plan(opts)
+    chosen, loaded, paths, rows, config = _prepared(opts, need_score=plan.pointwise == "input")
+    judge = _judge_options(chosen, opts)
+    provenance = {"command": "judge pairwise", "mode": "teacher", "teacher": chosen.label, "seed": opts.seed,
+                  "synth_version": synth_version()}
+    task = PairwiseTask(loaded, judge, plan, opts.seed, provenance)
+    rt = runtime(opts)
+    with _grouped(opts.out, paths, rows, scratch=rt.dry_run) as (folder, groups):
+        job = Job(command="judge pairwise", out=opts.out, kind="preference_pair", config=config, inputs=paths,
+                  items=groups, make_item=GroupReader(folder), chunk_size=opts.chunk_size, fmt=opts.fmt,
+                  stats=lambda o: {"judge": judge.judge, "method": plan.method, "rubric": loaded.describe(),
+                                   **pairwise_figures(o)},
+                  **teacher_job(task, chosen))
+        return run_job(job, rt)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("pointwise")
-    @synth_command
-    def pointwise(
-        ctx: typer.Context, inputs: Inputs, out: Out,
-        rubric: RubricFile = None, min_score: MinScore = None, max_chars: MaxChars = 4000,
-        rationale_chars: RationaleChars = 400, seed: Seed = 0,
-        teacher: TeacherFlag = "none", model: ModelFlag = None, temperature: Temperature = 0.0,
-        max_tokens: MaxTokens = 1024,
-        fmt: Format = "parquet",
-        chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Candidates per commit.")] = 64,
-        config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1, tasks: Tasks = None,
-        json_out: JsonOut = False, force: Force = False, ray_address: RayAddress = None,
-        slurm_partition: SlurmPartition = None, slurm_time: SlurmTime = None,
-    ):
-        """Score every candidate per rubric criterion (1-10, with rationale); optionally filter by score."""
-        params = dict(locals())
-        from synth.engine import Job, run_job
-        from synth.pipelines.judge.candidates import check_inputs
-        from synth.pipelines.judge.pointwise import PointwiseTask, pointwise_figures
-        from synth.pipelines.judge.rubric import load_rubric
-        from synth.teachers.flags import teacher_from_params
-        from synth.teachers.job import teacher_job
-        from synth.teachers.preflight import preflight
+    command(app, "pointwise", PointwiseOptions, pointwise)
+    command(app, "pairwise", PairwiseOptions, pairwise)
 
-        check_format(fmt)
-        chosen = teacher_from_params(params, allow_none=False)
-        loaded = load_rubric(rubric)
-        check_inputs([str(p) for p in inputs])
-        chosen = preflight(chosen)
-        opts = _judge_options(chosen, params)
-        config_ = {**shaping_config(params, *TEACHER_RUNTIME), "rubric": loaded.describe()}
-        job = Job(command="judge pointwise", out=out, kind="trajectory", config=config_,
-                  inputs=[str(p) for p in inputs], chunk_size=chunk_size, fmt=fmt,
-                  stats=lambda o: {"judge": opts.judge, "rubric": loaded.describe(), **pointwise_figures(o)},
-                  **teacher_job(PointwiseTask(loaded, opts, min_score), chosen))
-        return run_job(job, runtime(params))
 
-    @app.command("pairwise")
-    @synth_command
-    def pairwise(
-        ctx: typer.Context, inputs: Inputs, out: Out,
-        pointwise: Annotated[str, typer.Option("--pointwise", help="Point-wise stage before the tournament: auto "
-                                               "(reuse scores on the input, judge the rest) | judge | input | off.")] = "auto",
-        min_score: MinScore = None,
-        top_k: Annotated[int | None, typer.Option("--top-k", min=2, help="Only the K best-scored candidates "
-                                                     "of a prompt enter the tournament.")] = None,
-        pairs: Annotated[str, typer.Option("--pairs", help="all: every decisive match becomes a pair | best: only "
-                                           "the matches the tournament winner won.")] = "all",
-        rubric: RubricFile = None, max_chars: MaxChars = 4000, rationale_chars: RationaleChars = 400, seed: Seed = 0,
-        teacher: TeacherFlag = "none", model: ModelFlag = None, temperature: Temperature = 0.0,
-        max_tokens: MaxTokens = 1024,
-        fmt: Format = "parquet",
-        chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Prompts per commit.")] = 16,
-        config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1, tasks: Tasks = None,
-        json_out: JsonOut = False, force: Force = False, ray_address: RayAddress = None,
-        slurm_partition: SlurmPartition = None, slurm_time: SlurmTime = None,
-    ):
-        """Best-of-n knockout per prompt, every match judged in both orders; decisive matches -> preference pairs."""
-        params = dict(locals())
-        from synth.engine import Job, run_job
-        from synth.manifest import synth_version
-        from synth.pipelines.judge.candidates import check_inputs
-        from synth.pipelines.judge.grouping import GroupReader
-        from synth.pipelines.judge.pairwise import PairwiseTask
-        from synth.pipelines.judge.reliability import pairwise_figures
-        from synth.pipelines.judge.rubric import load_rubric
-        from synth.teachers.flags import teacher_from_params
-        from synth.teachers.job import teacher_job
-        from synth.teachers.preflight import preflight
-
-        check_format(fmt)
-        plan = _plan(params)
-        chosen = teacher_from_params(params, allow_none=False)
-        loaded = load_rubric(rubric)
-        paths = [str(p) for p in inputs]
-        rows = check_inputs(paths, need_score=plan.pointwise == "input")
-        chosen = preflight(chosen)
-        opts = _judge_options(chosen, params)
-        provenance = {"command": "judge pairwise", "mode": "teacher", "teacher": chosen.label, "seed": seed,
-                      "synth_version": synth_version()}
-        task = PairwiseTask(loaded, opts, plan, seed, provenance)
-        config_ = {**shaping_config(params, *TEACHER_RUNTIME), "rubric": loaded.describe()}
-        rt = runtime(params)
-        with _grouped(out, paths, rows, scratch=rt.dry_run) as (folder, groups):
-            job = Job(command="judge pairwise", out=out, kind="preference_pair", config=config_, inputs=paths,
-                      items=groups, make_item=GroupReader(folder), chunk_size=chunk_size, fmt=fmt,
-                      stats=lambda o: {"judge": opts.judge, "method": plan.method, "rubric": loaded.describe(),
-                                       **pairwise_figures(o)},
-                      **teacher_job(task, chosen))
-            return run_job(job, rt)
-
-def _plan(params: dict):
+def _plan(opts: PairwiseOptions):
     from synth.errors import UserError
     from synth.pipelines.judge.pairwise import PAIRS, POINTWISE_MODES, Plan
 
-    if params["pointwise"] not in POINTWISE_MODES:
-        raise UserError(f"--pointwise must be one of {', '.join(POINTWISE_MODES)}, got {params['pointwise']!r}")
-    if params["pairs"] not in PAIRS:
-        raise UserError(f"--pairs must be one of {', '.join(PAIRS)}, got {params['pairs']!r}")
-    if params["pointwise"] == "off" and (params["min_score"] is not None or params["top_k"] is not None):
+    if opts.pointwise not in POINTWISE_MODES:
+        raise UserError(f"--pointwise must be one of {', '.join(POINTWISE_MODES)}, got {opts.pointwise!r}")
+    if opts.pairs not in PAIRS:
+        raise UserError(f"--pairs must be one of {', '.join(PAIRS)}, got {opts.pairs!r}")
+    if opts.pointwise == "off" and (opts.min_score is not None or opts.top_k is not None):
         raise UserError("--min-score and --top-k filter on point-wise scores: they need --pointwise auto|judge|input")
-    return Plan(params["pointwise"], params["min_score"], params["top_k"], params["pairs"])
+    return Plan(opts.pointwise, opts.min_score, opts.top_k, opts.pairs)
 
 
 @contextmanager

@@ -8,79 +8,48 @@ Logic: pipelines/labels/ (rule.py, critic.py, apply.py).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
-from synth.cli_common import (
-    ConfigFile,
-    Executor,
-    Force,
-    Format,
-    JsonOut,
-    Out,
-    RayAddress,
-    Seed,
-    SlurmPartition,
-    SlurmTime,
-    Tasks,
-    Workers,
-    check_format,
-    runtime,
-    shaping_config,
-    synth_command,
-)
-from synth.teachers.flags import (
-    TEACHER_RUNTIME,
-    MaxTokens,
-    ModelFlag,
-    TeacherFlag,
-    Temperature,
-)
+from synth.cli_common import command, runtime
+from synth.options import Formatted, RunOptions, chunk_size, flag, like, options, shaping
+from synth.teachers.flags import TeacherFlags
+
+
+@options
+class LabelOptions(TeacherFlags, Formatted, RunOptions):
+    inputs: list[Path] = flag(help="Trajectory datasets (synth generate trajectories, synth import).", argument=True)
+    judge: str = flag("rule", "rule (information gain against the gold evidence) | llm (a critic per turn; needs "
+                      "--teacher).", cli=("--judge",), choices=("rule", "llm"))
+    review_chars: int = flag(2000, "llm: characters of each tool result / reasoning the critic sees (earlier "
+                             "steps: 3x).", cli=("--review-chars",), min=50)
+    temperature: float = like(TeacherFlags, "temperature", 0.0)
+    max_tokens: int = like(TeacherFlags, "max_tokens", 512)
+    chunk_size: int = chunk_size(64, "Trajectories")
+
+
+def run(opts: LabelOptions) -> dict:
+    """Label every assistant turn (essential, redundant, error, ...) and set per-message loss flags."""
+    from synth.engine import Job, run_job
+    from synth.pipelines.labels.apply import label_stats
+    from synth.teachers.flags import teacher_from
+
+    chosen = teacher_from(opts, allow_none=opts.judge == "rule")
+    common = {"command": "label turns", "out": opts.out, "kind": "trajectory", "config": shaping(opts),
+              "inputs": [str(p) for p in opts.inputs], "input_kind": "trajectory", "chunk_size": opts.chunk_size,
+              "fmt": opts.fmt, "stats": label_stats}
+    if opts.judge == "rule":
+        from synth.pipelines.labels.rule import RuleLabels
+
+        return run_job(Job(**common, steps=[RuleLabels()]), runtime(opts))
+    from synth.pipelines.labels.critic import CriticTask
+    from synth.teachers.job import teacher_job
+    from synth.teachers.preflight import preflight
+
+    chosen = preflight(chosen)
+    task = CriticTask(f"llm:{chosen.label}", clip=opts.review_chars)
+    return run_job(Job(**common, **teacher_job(task, chosen)), runtime(opts))
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("turns")
-    @synth_command
-    def turns(
-        ctx: typer.Context,
-        inputs: Annotated[list[Path], typer.Argument(help="Trajectory datasets (synth generate trajectories, synth import).")],
-        out: Out,
-        judge: Annotated[str, typer.Option("--judge", help="rule (information gain against the gold evidence) | "
-                                           "llm (a critic per turn; needs --teacher).")] = "rule",
-        review_chars: Annotated[int, typer.Option("--review-chars", min=50, help="llm: characters of each tool "
-                                                  "result / reasoning the critic sees (earlier steps: 3x).")] = 2000,
-        seed: Seed = 0,
-        teacher: TeacherFlag = "none", model: ModelFlag = None, temperature: Temperature = 0.0,
-        max_tokens: MaxTokens = 512,
-        fmt: Format = "parquet",
-        chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, help="Trajectories per commit.")] = 64,
-        config: ConfigFile = None, executor: Executor = "local", workers: Workers = 1, tasks: Tasks = None,
-        json_out: JsonOut = False, force: Force = False, ray_address: RayAddress = None,
-        slurm_partition: SlurmPartition = None, slurm_time: SlurmTime = None,
-    ):
-        """Label every assistant turn (essential, redundant, error, ...) and set per-message loss flags."""
-        params = dict(locals())  # first statement: exactly the (config-merged) flags
-        from synth.engine import Job, run_job
-        from synth.errors import UserError
-        from synth.pipelines.labels.apply import label_stats
-        from synth.teachers.flags import teacher_from_params
-
-        if judge not in ("rule", "llm"):
-            raise UserError(f"--judge must be rule or llm, got {judge!r}")
-        check_format(fmt)
-        chosen = teacher_from_params(params, allow_none=judge == "rule")
-        common = {"command": "label turns", "out": out, "kind": "trajectory",
-                  "config": shaping_config(params, *TEACHER_RUNTIME), "inputs": [str(p) for p in inputs],
-                  "input_kind": "trajectory", "chunk_size": chunk_size, "fmt": fmt, "stats": label_stats}
-        if judge == "rule":
-            from synth.pipelines.labels.rule import RuleLabels
-
-            return run_job(Job(**common, steps=[RuleLabels()]), runtime(params))
-        from synth.pipelines.labels.critic import CriticTask
-        from synth.teachers.job import teacher_job
-        from synth.teachers.preflight import preflight
-
-        chosen = preflight(chosen)
-        task = CriticTask(f"llm:{chosen.label}", clip=review_chars)
-        return run_job(Job(**common, **teacher_job(task, chosen)), runtime(params))
+    command(app, "turns", LabelOptions, run)

@@ -22,48 +22,52 @@ the Typer app:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
-from synth.cli_common import JsonOut, synth_command
+from synth.cli_common import command
+from synth.options import Common, flag, options
 from synth.errors import EXIT_CAPPED
 
 
+@options
+class RunPipelineOptions(Common):
+    pipeline: Path = flag(help="Pipeline file (YAML or TOML) listing named stages.", argument=True)
+    only: list[str] | None = flag(None, "Run just this stage (repeatable); its inputs must exist.", cli=("--only",))
+    start: str | None = flag(None, "Run this stage and every stage downstream of it.", cli=("--from",))
+    dry_run: bool = flag(False, "Print the resolved commands in order; run nothing.", cli=("--dry-run",),
+                         runtime=True)
+    workdir: Path | None = flag(None, "Where stage outputs and the run state go (overrides the file's workdir).",
+                                cli=("--workdir",))
+
+
+def run(opts: RunPipelineOptions) -> dict | None:
+    """Run a pipeline of synth commands in dependency order; unchanged stages are cached."""
+    from synth import pipeline_argv as pa
+    from synth.pipeline_file import load, select
+
+    pl = load(opts.pipeline, opts.workdir)
+    selected = select(pl, opts.only or [], opts.start)
+    outs = pa.outputs(pl)
+    plans = {name: pa.plan(pl, pl.stages[name], outs) for name in pl.order}  # checks every stage first
+    pa.require_available(pl.path, [plans[n] for n in pl.order])
+    if opts.dry_run:
+        return _dry_run(pl, plans, selected, opts.json_out)
+    _require_upstream(pl, selected, outs)
+    from synth.pipeline_cache import workdir_lock
+
+    with workdir_lock(pl.workdir):
+        summary = _execute(pl, plans, selected, opts.json_out)
+    if opts.json_out:
+        return summary
+    _print_table(summary)
+    if summary["exit_code"]:
+        raise typer.Exit(summary["exit_code"])
+    return None
+
+
 def register(app: typer.Typer) -> None:
-    @app.command("run")
-    @synth_command
-    def run(
-        ctx: typer.Context,
-        pipeline: Annotated[Path, typer.Argument(help="Pipeline file (YAML or TOML) listing named stages.")],
-        only: Annotated[list[str] | None, typer.Option("--only", help="Run just this stage (repeatable); its inputs must exist.")] = None,
-        start: Annotated[str | None, typer.Option("--from", help="Run this stage and every stage downstream of it.")] = None,
-        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the resolved commands in order; run nothing.")] = False,
-        workdir: Annotated[Path | None, typer.Option("--workdir", help="Where stage outputs and the run state go (overrides the file's workdir).")] = None,
-        json_out: JsonOut = False,
-    ):
-        """Run a pipeline of synth commands in dependency order; unchanged stages are cached."""
-        from synth import pipeline_argv as pa
-        from synth.pipeline_file import load, select
-
-        pl = load(pipeline, workdir)
-        selected = select(pl, only or [], start)
-        outs = pa.outputs(pl)
-        plans = {name: pa.plan(pl, pl.stages[name], outs) for name in pl.order}  # checks every stage first
-        pa.require_available(pl.path, [plans[n] for n in pl.order])
-        if dry_run:
-            return _dry_run(pl, plans, selected, json_out)
-        _require_upstream(pl, selected, outs)
-        from synth.pipeline_cache import workdir_lock
-
-        with workdir_lock(pl.workdir):
-            summary = _execute(pl, plans, selected, json_out)
-        if json_out:
-            return summary
-        _print_table(summary)
-        if summary["exit_code"]:
-            raise typer.Exit(summary["exit_code"])
-        return None
+    command(app, "run", RunPipelineOptions, run)
 
 
 def _require_upstream(pl, selected: set[str], outs: dict) -> None:

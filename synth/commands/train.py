@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from synth.cli_common import ConfigFile, JsonOut, synth_command
+from synth.cli_common import ConfigFile, synth_command
 from synth.help import SectionedCommand
 from synth.trainers.config import TrainConfig, field_modes
 
@@ -42,6 +42,7 @@ SECTIONS = {
 DPO, GRPO, SEARCH = ("DPO and reward model (--mode dpo | rm)", "GRPO (--mode grpo)",
                      "GRPO search agents (--mode grpo --task search)")
 REQUIRED = ("data", "out")
+JsonOut = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")]
 
 
 def section(f) -> str:

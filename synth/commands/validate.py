@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
 from synth import integrity, schemas
-from synth.cli_common import JsonOut, synth_command
+from synth.cli_common import command
+from synth.options import Common, flag, options
 from synth.dataset import MANIFEST, REJECTS, data_files, expand, is_dataset_dir, read_manifest
 from synth.errors import InputError, UserError
 
@@ -70,29 +70,33 @@ def violations(target: Path, kind: str | None) -> Iterator[str]:
                 yield f"{where}: field '{field}': {message}"
 
 
+@options
+class ValidateOptions(Common):
+    target: Path = flag(help="A synth dataset directory, or a JSONL/Parquet file or folder (with --kind).",
+                        argument=True)
+    kind: str | None = flag(None, f"Record kind to check against: {', '.join(schemas.kinds())}.")
+    max_errors: int = flag(50, "Stop listing after this many violations.", min=1)
+
+
+def run(opts: ValidateOptions) -> dict:
+    """Check every record against its JSON Schema; print file, row and field of each violation."""
+    kind, json_out, max_errors = opts.kind, opts.json_out, opts.max_errors
+    if kind and kind not in schemas.kinds():
+        raise UserError(f"--kind must be one of {', '.join(schemas.kinds())}, got {kind!r}")
+    found = []
+    for line in violations(opts.target, kind):
+        found.append(line)
+        if not json_out and len(found) <= max_errors:
+            typer.echo(line, err=True)
+    if found and not json_out and len(found) > max_errors:
+        typer.echo(f"... and {len(found) - max_errors} more", err=True)
+    summary = {"target": str(opts.target), "valid": not found, "violations": len(found)}
+    if json_out:
+        summary["first"] = found[:max_errors]
+    if found:
+        summary["exit_code"] = 2
+    return summary
+
+
 def register(app: typer.Typer) -> None:
-    @app.command("validate")
-    @synth_command
-    def validate(
-        ctx: typer.Context,
-        target: Annotated[Path, typer.Argument(help="A synth dataset directory, or a JSONL/Parquet file or folder (with --kind).")],
-        kind: Annotated[str | None, typer.Option(help=f"Record kind to check against: {', '.join(schemas.kinds())}.")] = None,
-        max_errors: Annotated[int, typer.Option(min=1, help="Stop listing after this many violations.")] = 50,
-        json_out: JsonOut = False,
-    ):
-        """Check every record against its JSON Schema; print file, row and field of each violation."""
-        if kind and kind not in schemas.kinds():
-            raise UserError(f"--kind must be one of {', '.join(schemas.kinds())}, got {kind!r}")
-        found = []
-        for line in violations(target, kind):
-            found.append(line)
-            if not json_out and len(found) <= max_errors:
-                typer.echo(line, err=True)
-        if found and not json_out and len(found) > max_errors:
-            typer.echo(f"... and {len(found) - max_errors} more", err=True)
-        summary = {"target": str(target), "valid": not found, "violations": len(found)}
-        if json_out:
-            summary["first"] = found[:max_errors]
-        if found:
-            summary["exit_code"] = 2
-        return summary
+    command(app, "validate", ValidateOptions, run)

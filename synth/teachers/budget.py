@@ -96,6 +96,7 @@ class Budget:
     max_tokens_total: int | None = None
     max_cost: float | None = None
     price: Price | None = None
+    projection_only: bool = False  # --dry-run without --pilot: no call at all, so no endpoint is checked either
 
     def __post_init__(self):
         if self.max_cost is not None and self.price is None:

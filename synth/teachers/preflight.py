@@ -16,7 +16,7 @@ from synth.teachers.config import Teacher
 
 def preflight(teacher: Teacher) -> Teacher:
     """The teacher, with `structured="auto"` resolved where the endpoint tells us; UserError if unusable."""
-    if _projection_only():
+    if teacher.budget.projection_only:
         return teacher  # --dry-run without --pilot reaches no server: a projection works before access is set up
     if teacher.spec.kind == "vllm":
         if importlib.util.find_spec("vllm") is None:
@@ -60,9 +60,3 @@ def _served_models(teacher: Teacher) -> dict[str, str] | None:
     except (ValueError, AttributeError, KeyError):
         return None
 
-
-def _projection_only() -> bool:
-    from synth.teachers.flags import budget_flags
-
-    flags = budget_flags({})
-    return bool(flags.get("dry_run")) and not flags.get("pilot")

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from synth.schemas import first_error
 
-from synth.teachers.flags import teacher_from_params
+from synth.teachers.flags import TeacherFlags, teacher_from
 from synth.teachers.preflight import preflight
 from synth.teachers.structured import first_schema_error
 from tests.core.helpers import synth, write_jsonl
@@ -49,7 +49,7 @@ def test_generate_responses_through_an_openai_endpoint(vllm_endpoint, tmp_path):
 
 def test_json_replies_validate_even_from_random_weights(vllm_endpoint, tmp_path):
     # the endpoint says it is vLLM, so `--structured auto` becomes regex-constrained decoding
-    teacher = preflight(teacher_from_params({"teacher": f"openai:{vllm_endpoint.url}", "model": vllm_endpoint.model}))
+    teacher = preflight(teacher_from(TeacherFlags(teacher=f"openai:{vllm_endpoint.url}", model=vllm_endpoint.model)))
     assert teacher.options.structured == "regex"
     summary = run_json_job([str(prompts(tmp_path, 12))], tmp_path / "out", vllm_endpoint.url, vllm_endpoint.model,
                            structured="regex_bounded", max_tokens=200, temperature=1.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from synth.errors import UserError
-from synth.teachers.flags import teacher_from_params
+from synth.teachers.flags import TeacherFlags, teacher_from
 from synth.teachers.spec import api_key, parse_spec, route_url, scrub
 
 
@@ -44,7 +44,7 @@ def test_bad_specs_say_what_is_expected(bad):
 def test_none_has_no_label_and_commands_can_require_a_teacher():
     assert parse_spec("none").label is None and parse_spec(None).kind == "none"
     with pytest.raises(UserError, match="needs a teacher"):
-        teacher_from_params({"teacher": "none"}, allow_none=False)
+        teacher_from(TeacherFlags(teacher="none"), allow_none=False)
 
 
 def test_key_comes_from_the_environment_in_order_and_is_scrubbed(monkeypatch):
@@ -59,11 +59,11 @@ def test_key_comes_from_the_environment_in_order_and_is_scrubbed(monkeypatch):
 
 
 def test_flags_build_options_and_reject_unknown_structured_modes():
-    teacher = teacher_from_params({"teacher": "openai:http://h/v1", "model": "m", "temperature": 0.2,
-                                   "max_tokens": 32, "max_concurrency": 3, "retries": 1, "seed": 5,
-                                   "engine_arg": ["--enforce-eager"]})
+    teacher = teacher_from(TeacherFlags(teacher="openai:http://h/v1", model="m", temperature=0.2,
+                                        max_tokens=32, max_concurrency=3, retries=1, seed=5,
+                                        engine_arg=["--enforce-eager"]))
     opts = teacher.options
     assert (opts.temperature, opts.max_tokens, opts.max_concurrency, opts.retries, opts.seed) == (0.2, 32, 3, 1, 5)
     assert opts.engine_args == ("--enforce-eager",) and opts.sampling() == {"temperature": 0.2, "max_tokens": 32}
     with pytest.raises(UserError, match="--structured"):
-        teacher_from_params({"teacher": "none", "structured": "grammar"})
+        teacher_from(TeacherFlags(teacher="none", structured="grammar"))

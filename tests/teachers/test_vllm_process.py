@@ -9,7 +9,7 @@ import sys
 import time
 
 from synth.teachers.config import inference_config
-from synth.teachers.flags import teacher_from_params
+from synth.teachers.flags import TeacherFlags, teacher_from
 from synth.teachers.servers import VllmProcess
 
 # an "API server" that forks a busy child (the EngineCore) which ignores SIGTERM, as a core mid-compile does
@@ -44,7 +44,7 @@ def _alive(pid: int) -> bool:
 
 def test_cleanup_stops_the_engines_children_too(tmp_path):
     (tmp_path / "config.json").write_text("{}")  # a model folder by its shape; nothing is loaded
-    teacher = teacher_from_params({"teacher": f"vllm:{tmp_path}"})
+    teacher = teacher_from(TeacherFlags(teacher=f"vllm:{tmp_path}"))
 
     async def start_then_stop() -> int:
         # built inside the loop: the server's constructor makes an asyncio.Future, which needs a current loop

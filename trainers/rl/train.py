@@ -31,13 +31,14 @@ from synth.trainers.rl import advantages, engines, objective, selection, tasks
 from synth.trainers.rl.options import parse_keep_pass
 
 from synth.errors import UserError
+from synth.options import RUNTIME
 
 
 def _config_hash(cfg, kind: str | None) -> tuple[str, list[dict]]:
     from synth import manifest
 
     inputs = [{"path": str(p), "hash": manifest.input_hash(Path(p)), "kind": kind} for p in cfg.data]
-    shaping = {k: v for k, v in vars(cfg).items() if k not in base.HASH_EXCLUDED + ("save_rollouts",)}
+    shaping = {k: v for k, v in vars(cfg).items() if k not in RUNTIME}
     return manifest.config_hash("train", "grpo", shaping, [i["hash"] for i in inputs]), inputs
 
 
