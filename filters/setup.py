@@ -72,16 +72,16 @@ def _plan(opts: FilterOptions, kind: str, methods: list[str], front: list):
 
 
 def build_job(opts: FilterOptions, kind: str, filters: list[str], methods: list[str], decontam: list[str]) -> Job:
-    from synth.options import shaping
     from synth.manifest import input_hash
+    from synth.options import shaping
 
-    _check(opts: FilterOptions, kind, methods)
+    _check(opts, kind, methods)
     names = registry.resolve(filters, kind)
     if (decontam and opts.decontam_embedding) or "semantic" in methods:
         from synth.filters import embed
 
         embed.model_path(opts.embedding_model)
-    front = _front(opts: FilterOptions, kind, names, decontam)
+    front = _front(opts, kind, names, decontam)
     config = shaping(opts)
     config.update(kind=kind, filters=names, dedup=methods, decontam=[str(p) for p in decontam],
                   decontam_hashes=[input_hash(Path(p)) for p in decontam])
@@ -89,7 +89,7 @@ def build_job(opts: FilterOptions, kind: str, filters: list[str], methods: list[
               inputs=[str(p) for p in opts.inputs], chunk_size=opts.chunk_size, fmt=opts.fmt,
               stats=partial(stats, filters=names, methods=methods, decontam=decontam))
     if methods:
-        plan = _plan(opts: FilterOptions, kind, methods, front)
+        plan = _plan(opts, kind, methods, front)
         job.stages, job.steps = plan.stages(), plan.main_steps(Path(opts.out))
     else:
         job.steps = front
