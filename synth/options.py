@@ -99,6 +99,8 @@ def _as_paths(value: Any, hint: Any) -> Any:
                       for a in (hint, *typing.get_args(hint)))
     if wants_path and isinstance(value, str):
         return Path(value)
+    if wants_paths and isinstance(value, (str, Path)):  # one input where a list is taken
+        return [Path(value)]
     if wants_paths and isinstance(value, (list, tuple)):
         return [Path(v) if isinstance(v, str) else v for v in value]
     return value
