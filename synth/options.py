@@ -146,7 +146,7 @@ def _plain(value: Any) -> Any:
 def ordered_fields(cls: type) -> list[Field]:
     """Arguments first, then the command's own flags, then the shared ones (the order `--help` lists them)."""
     def declared_at(name: str) -> int:  # 0: the command's own class, then its groups in MRO order
-        return next(i for i, c in enumerate(cls.__mro__) if name in c.__dict__.get("__annotations__", {}))
+        return next(i for i, c in enumerate(cls.__mro__) if name in inspect.get_annotations(c))
 
     return sorted(fields(cls), key=lambda f: (not f.metadata.get("argument"), f.name != "out", declared_at(f.name)))
 

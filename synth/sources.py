@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from datatrove.data import Document
 from datatrove.pipeline.base import PipelineStep
 
 from synth import records, state
@@ -81,8 +80,3 @@ class IndexSource(_ChunkedSource):
         for pos, chunk in self._todo(rank, world_size):
             self.stat_update("items")
             yield records.to_document(self.make(pos), key=str(pos), chunk=chunk, text=self.text)
-
-
-def documents_of(source: PipelineStep, rank: int = 0, world_size: int = 1) -> Iterator[Document]:
-    """Run a source outside an executor (tests, small in-process helpers)."""
-    yield from source.run(None, rank, world_size)

@@ -108,10 +108,6 @@ def progress_path(out: Path, rank: int) -> Path:
     return state_dir(out) / "progress" / f"{rank:05d}"
 
 
-def total_progress(out: Path) -> int:
-    return sum_progress(state_dir(out) / "progress")
-
-
 def sum_progress(folder: Path) -> int:
     """Sum of the per-task item counts in `folder` (the writer's, or a stage's)."""
     total = 0
@@ -129,12 +125,6 @@ def write_progress(folder: Path, rank: int, items: int) -> None:
     tmp = folder / f".{rank:05d}.tmp"
     tmp.write_text(str(items))
     os.replace(tmp, folder / f"{rank:05d}")
-
-
-def reset_progress(out: Path) -> None:
-    folder = state_dir(out) / "progress"
-    for p in folder.glob("*") if folder.is_dir() else []:
-        p.unlink(missing_ok=True)
 
 
 # -- tasks that stopped early on purpose ------------------------------------------------------------------

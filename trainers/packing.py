@@ -100,12 +100,3 @@ def build_row(samples: list[Sample], capacity: int, pad_id: int) -> Row:
     bounds = np.cumsum([0] + lengths + ([pad] if pad else []))
     last = np.cumsum(lengths) - 1
     return Row(ids, positions, targets, weights, seq_ids, bounds.astype(np.int32), last.astype(np.int64), used)
-
-
-def step_slices(n_rows: int, rows_per_step: int, steps: int | None) -> list[range]:
-    """Rows of each optimizer step; a ragged tail that cannot fill one step is dropped."""
-    full = n_rows // rows_per_step
-    total = full if steps is None else steps
-    if full == 0:
-        return []
-    return [range((s % full) * rows_per_step, (s % full + 1) * rows_per_step) for s in range(total)]

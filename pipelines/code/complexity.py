@@ -9,7 +9,6 @@ a simpler class that explains the data nearly as well wins, so noise never promo
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,13 +126,6 @@ def time_reward(completion: Fit | None, reference_cls: str | None) -> float:
     if completion is None or completion.cls is None or reference_cls is None:
         return 0.0
     return 1.0 if completion.explains(reference_cls) else 0.0
-
-
-def growth_exponent(sizes: list[float], seconds: list[float]) -> float:
-    """Log-log slope between the first and last measurements (a quick, class-free summary)."""
-    if len(sizes) < 2 or min(seconds) <= 0 or sizes[0] == sizes[-1]:
-        return float("nan")
-    return math.log(seconds[-1] / seconds[0]) / math.log(sizes[-1] / max(sizes[0], 1e-9))
 
 
 # ---------------------------------------------------------------------------------------------- exact counts

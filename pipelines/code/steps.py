@@ -49,9 +49,10 @@ class BuildProblems(_SandboxStep):
     text = staticmethod(record_text)  # Document.text = the statement (what dedup/decontam compare)
 
     def process(self, item: dict) -> dict | Reject:
-        from synth.manifest import synth_version
         from synth.pipelines.code.build import build_problem
         from synth.pipelines.code.problems import parse_seed
+
+        from synth.manifest import synth_version
 
         seeds_path = str(self.opts.seeds)
         seed = parse_seed(item["seed"], seeds_path, item["line"])
@@ -115,10 +116,11 @@ def generate_job(opts, config: dict, count: int):
 
 def teacher_code_job(opts, config: dict, chosen, count: int):
     """The teacher flows (pipelines/code/teacher_task.py): --num problems, item i from seed i mod #seeds."""
+    from synth.pipelines.code.teacher_task import CodeTeacherConfig, CodeTeacherTask, TeacherSeedItems
+
     from synth.engine import Job
     from synth.errors import UserError
     from synth.manifest import synth_version
-    from synth.pipelines.code.teacher_task import CodeTeacherConfig, CodeTeacherTask, TeacherSeedItems
     from synth.teachers.job import teacher_job
     from synth.teachers.preflight import preflight
 

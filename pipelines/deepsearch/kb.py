@@ -110,14 +110,6 @@ class KB:
         # a name without a letter or digit ("," is a FOLDOC redirect to "comma") matches any text
         return tuple(dict.fromkeys(n for n in names if re.search(r"[A-Za-z0-9]", n)))
 
-    def mentions_any(self, text: str, rows) -> str | None:
-        """The first name of any entity in `rows` that `text` mentions, else None."""
-        for row in rows:
-            for name in self.names(row):
-                if tx.mentions(text, name):
-                    return name
-        return None
-
     def category_size(self, category: str) -> int:
         """Articles in `category` (what a type constraint alone admits)."""
         return self.cache("category_sizes").get_or("all", self._category_sizes).get(category, 0)
@@ -142,9 +134,6 @@ class KB:
         from synth.pipelines.deepsearch.links import trusted
 
         return [link for link in links if trusted(self, link)]
-
-    def links_between(self, src: int, dst: int) -> list:
-        return [link for link in self.links_from(src) if link.dst_row == dst]
 
     # ---- search ---------------------------------------------------------------------------------
     def bm25_rank(self, query: str, doc_id: str, k: int) -> tuple[int | None, list[str]]:

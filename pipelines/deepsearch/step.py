@@ -8,8 +8,6 @@ the same records.
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from synth.pipelines.deepsearch.task import Candidate, GenConfig, TaskBuilder, facts_of, task_id
 from synth.pipelines.deepsearch.verify import NO_TEACHER
 
@@ -82,9 +80,3 @@ def task_record(kb, cand: Candidate, index: int, cfg: GenConfig, failures, prove
         "attempts": {"count": sum(failures.values()) + 1, "rejected": dict(sorted(failures.items()))},
         "provenance": provenance,
     }
-
-
-def config_dict(cfg: GenConfig) -> dict:
-    out = asdict(cfg)
-    out["hops"] = list(cfg.hops)
-    return out

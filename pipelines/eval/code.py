@@ -14,7 +14,7 @@ import asyncio
 import functools
 import json
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from synth.teachers.errors import TeacherError
 from synth.teachers.tasks import Dropped, TeacherTask
@@ -123,7 +123,3 @@ def code_record(problem: dict, samples: list[dict], provenance: dict) -> dict:
 def _complexity(problem: dict) -> dict:
     value = problem.get("complexity")
     return (json.loads(value) if isinstance(value, str) else value) or {}
-
-
-def config_dict(config: CodeEvalConfig) -> dict:
-    return asdict(config)

@@ -27,7 +27,6 @@ from synth.pipelines.trajectories.messages import (
 )
 
 from synth.records import Reject
-from synth.steps import FilterStep
 
 _MARKUP = re.compile(r"<tool_call>|<use_mcp_tool>")
 
@@ -143,14 +142,3 @@ def select_best(records: list[dict]) -> dict | None:
     if not records:
         return None
     return min(enumerate(records), key=lambda p: (tool_call_count(p[1]["messages"]), estimate_tokens(p[1]), p[0]))[1]
-
-
-class TrajectoryFilter(FilterStep):
-    name = "trajectory filters"
-
-    def __init__(self, cfg: FilterConfig):
-        super().__init__()
-        self.cfg = cfg
-
-    def check(self, record: dict) -> Reject | None:
-        return check(record, self.cfg)

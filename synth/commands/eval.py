@@ -17,13 +17,23 @@ import typer
 
 from synth.cli_common import command, runtime
 from synth.commands.trajectories import AgentFlags
-from synth.options import Formatted, Reporting, RunOptions, Sandboxed, chunk_size, flag, like, options, shaping
+from synth.options import (
+    Formatted,
+    Reporting,
+    RunOptions,
+    Sandboxed,
+    chunk_size,
+    flag,
+    like,
+    options,
+    shaping,
+)
 from synth.teachers.flags import TeacherFlags
 
-EVAL_MODEL = dict(help="Model folder to evaluate (e.g. `synth train` output), served with vLLM; with --teacher: the "
-                  "served model name (as for every teacher).")
-EVAL_TEACHER = dict(help="Instead of --model PATH: vllm:MODEL_PATH | openai:URL (with --model NAME; key from "
-                    "SYNTH_API_KEY or OPENAI_API_KEY).")
+EVAL_MODEL = {"help": "Model folder to evaluate (e.g. `synth train` output), served with vLLM; with --teacher: the "
+                        "served model name (as for every teacher)."}
+EVAL_TEACHER = {"help": "Instead of --model PATH: vllm:MODEL_PATH | openai:URL (with --model NAME; key from "
+                          "SYNTH_API_KEY or OPENAI_API_KEY)."}
 SAMPLES = ("Samples per item; accuracy is passed/samples averaged over items (pass@1), pass_at_k is reported too "
            "when > 1 (needs --temperature > 0).")
 

@@ -14,8 +14,8 @@ import typer
 
 from synth import schemas
 from synth.cli_common import command
-from synth.options import Common, flag, options, seed_flag
 from synth.errors import UserError
+from synth.options import Common, flag, options, seed_flag
 
 
 @options

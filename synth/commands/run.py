@@ -26,8 +26,8 @@ from pathlib import Path
 import typer
 
 from synth.cli_common import command
-from synth.options import Common, flag, options
 from synth.errors import EXIT_CAPPED
+from synth.options import Common, flag, options
 
 
 @options

@@ -16,9 +16,9 @@ import typer
 
 from synth import integrity, schemas
 from synth.cli_common import command
-from synth.options import Common, flag, options
 from synth.dataset import MANIFEST, REJECTS, data_files, expand, is_dataset_dir, read_manifest
 from synth.errors import InputError, UserError
+from synth.options import Common, flag, options
 
 
 def _file_rows(file: Path, stored_kind: str | None) -> Iterator[tuple[int | None, dict | None, str | None]]:

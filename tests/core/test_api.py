@@ -23,7 +23,7 @@ def test_one_function_per_command_with_the_options_fields():
     assert {"import_records", "filter_records", "generate_responses", "label_turns", "judge_pairwise",
             "eval_deepsearch", "corpus_build", "run_pipeline", "train"} <= set(api.__all__)
     params = inspect.signature(api.filter_records).parameters
-    assert list(params)[0] == "inputs" and {"out", "dedup", "shards", "fmt", "chunk_size"} <= set(params)
+    assert next(iter(params)) == "inputs" and {"out", "dedup", "shards", "fmt", "chunk_size"} <= set(params)
     assert api.options_of("filter") is api.filter_records.__wrapped_options__
 
 
@@ -54,7 +54,7 @@ def _content(folder: Path) -> dict:
 def test_the_notebook_example_writes_what_the_cli_writes(tmp_path):
     (tmp_path / "api").mkdir(), (tmp_path / "cli").mkdir()
     res = subprocess.run([sys.executable, str(ROOT / "examples" / "notebook_api.py"), str(SOURCE),
-                          str(tmp_path / "api")], capture_output=True, text=True, timeout=600)
+                          str(tmp_path / "api")], capture_output=True, text=True, timeout=600, check=False)
     assert res.returncode == 0, res.stderr
     assert "150 imported" in res.stdout
     cli = tmp_path / "cli"

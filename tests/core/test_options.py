@@ -8,11 +8,11 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 
 import pytest
+from synth.trainers.config import TrainConfig
 
 from synth.cli_common import COMMANDS
 from synth.errors import UserError
 from synth.options import RUNTIME, Options, flag, options, shaping
-from synth.trainers.config import TrainConfig
 from tests.run.test_argv import _plans
 
 
