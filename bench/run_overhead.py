@@ -79,7 +79,7 @@ def cached_rerun(folder: Path, records: int, stages: int) -> None:
 
 
 def hashing(folder: Path, megabytes: int) -> None:
-    from synth.pipeline_cache import RunState, path_hash
+    from synth.run.cache import RunState, path_hash
 
     big = folder / "dump.bin"
     block = os.urandom(1 << 20)

@@ -1,11 +1,10 @@
-"""The options of `synth filter` -> a `Job`: which filters, which dedup stages, checked before any work starts
+"""The options of `synth filter` (synth.commands.filter.FilterOptions) -> a `Job`: which filters, which dedup stages, checked before any work starts
 (a bad flag, benchmark file or index is one line and exit 2, never a failed worker)."""
 
 from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from synth.filters import registry
 from synth.filters.report import stats
@@ -13,13 +12,10 @@ from synth.filters.report import stats
 from synth.engine import Job
 from synth.errors import UserError
 
-if TYPE_CHECKING:
-    from synth.commands.filter import FilterOptions
-
 TRAJECTORY_KINDS = ("trajectory", "deepsearch_task")
 
 
-def _check(opts: FilterOptions, kind: str, methods: list[str]) -> None:
+def _check(opts, kind: str, methods: list[str]) -> None:
     from synth.filters import ann
     from synth.filters.dedup.plan import METHODS
 
@@ -35,7 +31,7 @@ def _check(opts: FilterOptions, kind: str, methods: list[str]) -> None:
     ann.choose(0, opts.ann)
 
 
-def _front(opts: FilterOptions, kind: str, names: list[str], decontam: list[str]) -> list:
+def _front(opts, kind: str, names: list[str], decontam: list[str]) -> list:
     from synth.filters.decontam import DecontamStep
 
     steps = registry.build(names, kind, max_tokens=opts.max_tokens, min_tokens=opts.min_tokens,
@@ -50,7 +46,7 @@ def _front(opts: FilterOptions, kind: str, names: list[str], decontam: list[str]
     return steps
 
 
-def _plan(opts: FilterOptions, kind: str, methods: list[str], front: list):
+def _plan(opts, kind: str, methods: list[str], front: list):
     from synth.filters import embed
     from synth.filters.dedup import index as ix
     from synth.filters.dedup.decide import DecideOptions
@@ -71,7 +67,7 @@ def _plan(opts: FilterOptions, kind: str, methods: list[str], front: list):
     return DedupPlan(methods, kind, front, decide, minhash, model, opts.batch_size)
 
 
-def build_job(opts: FilterOptions, kind: str, filters: list[str], methods: list[str], decontam: list[str]) -> Job:
+def build_job(opts, kind: str, filters: list[str], methods: list[str], decontam: list[str]) -> Job:
     from synth.manifest import input_hash
     from synth.options import shaping
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from synth.help import FLOW, PipelineGroup, add_version_option
+from synth.run import argv as run_argv
 
 app = typer.Typer(
     name="synth",
@@ -86,6 +87,15 @@ def _register() -> None:
 
 
 _register()
+
+
+def _command_tree():
+    import typer.main
+
+    return typer.main.get_command(app)
+
+
+run_argv.COMMAND_TREE[:] = [_command_tree]  # `synth run` checks stages against the real commands
 
 
 def main() -> None:

@@ -25,8 +25,7 @@ from typing import Annotated, Any
 import typer
 
 from synth.errors import UserError
-
-ConfigFile = Annotated[Path | None, typer.Option("--config", help="TOML or YAML file; keys are flag names. Flags win.")]
+from synth.options import ConfigFile  # noqa: F401 - the --config flag (synth train declares it too)
 
 
 def check_format(fmt: str) -> None:

@@ -45,6 +45,7 @@ RUNTIME: dict[str, str] = {
     "resume": "whether to continue", "save_every": "checkpoint cadence", "log_every": "log cadence",
     "eval_every": "eval cadence", "device": "where it trains", "save_rollouts": "grpo: debug output",
 }
+ConfigFile = Annotated[Path | None, typer.Option("--config", help="TOML or YAML file; keys are flag names. Flags win.")]
 # Old spellings still accepted on the command line and in config/pipeline files (hidden from --help).
 ALIASES: dict[str, str] = {"tasks": "shards"}
 
@@ -153,8 +154,6 @@ def ordered_fields(cls: type) -> list[Field]:
 
 def signature(cls: type) -> inspect.Signature:
     """The Typer signature of a command: `ctx`, `config`, every field of `cls`, hidden aliases."""
-    from synth.cli_common import ConfigFile
-
     hints = typing.get_type_hints(cls, include_extras=True)
     params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
     for f in ordered_fields(cls):

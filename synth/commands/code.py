@@ -58,7 +58,7 @@ class RewardCodeOptions(Sandboxed, RunOptions):
     time_weight: float = flag(1.0, "Weight of R_time (granted only when all tests pass).")
     all_or_nothing: bool = flag(False, "R_correct is 1 only when every test passes.")
     violations: str = flag("penalize", "penalize: a policy hit (audit hook) zeroes the reward; ignore: only "
-                           "recorded.", choices=("penalize", "ignore"))
+                           "recorded.")
 
 
 def generate(opts: GenerateCodeOptions) -> dict:
@@ -86,6 +86,10 @@ def reward(opts: RewardCodeOptions) -> dict:
     from synth.pipelines.code.steps import reward_job
 
     _check_completions(opts.completions)
+    if opts.violations not in ("penalize", "ignore"):
+        from synth.errors import UserError
+
+        raise UserError(f"--violations must be penalize or ignore, not {opts.violations!r}")
     return run_job(reward_job(opts, shaping(opts)), runtime(opts))
 
 

@@ -1,9 +1,9 @@
 """`synth run PIPELINE.yaml|toml`: run a pipeline file's stages in dependency order, with caching.
 
-Each stage is one `synth` command (see synth/pipeline_file.py for the file format). A stage whose
+Each stage is one `synth` command (see synth/run/file.py for the file format). A stage whose
 resolved command and input hashes are unchanged since its last success is reported `cached`; a stage
 that failed or was killed is resumed by its own command on the next run; a changed stage re-runs, and
-so does everything downstream whose input it changed (synth/pipeline_cache.py).
+so does everything downstream whose input it changed (synth/run/cache.py).
 
 Why every stage runs as a child process (`sys.executable -m synth.cli ...`) and not in-process through
 the Typer app:
@@ -14,7 +14,7 @@ the Typer app:
     handlers, `ray.init`, vLLM engines and CUDA memory, torch threads, sys.exit from Typer). A process
     boundary returns all of it, above all the accelerator memory a generate stage held before train;
   - each stage gets its own process group, and whatever it leaves behind there is ended with it
-    (synth/pipeline_exec.py), which in-process execution could not promise;
+    (synth/run/exec.py), which in-process execution could not promise;
   - the cost is one Python start-up plus CLI imports per stage (~1.5 s on the loaded 2-core dev box,
     bench/run_overhead.py), against stages that take minutes to hours.
 """
@@ -43,8 +43,8 @@ class RunPipelineOptions(Common):
 
 def run(opts: RunPipelineOptions) -> dict | None:
     """Run a pipeline of synth commands in dependency order; unchanged stages are cached."""
-    from synth import pipeline_argv as pa
-    from synth.pipeline_file import load, select
+    from synth.run import argv as pa
+    from synth.run.file import load, select
 
     pl = load(opts.pipeline, opts.workdir)
     selected = select(pl, opts.only or [], opts.start)
@@ -54,7 +54,7 @@ def run(opts: RunPipelineOptions) -> dict | None:
     if opts.dry_run:
         return _dry_run(pl, plans, selected, opts.json_out)
     _require_upstream(pl, selected, outs)
-    from synth.pipeline_cache import workdir_lock
+    from synth.run.cache import workdir_lock
 
     with workdir_lock(pl.workdir):
         summary = _execute(pl, plans, selected, opts.json_out)
@@ -92,7 +92,7 @@ STOP_REASON = {"failed": "stage '{stage}' failed",
 def _execute(pl, plans: dict, selected: set[str], json_mode: bool) -> dict:
     import time
 
-    from synth.pipeline_cache import RunState
+    from synth.run.cache import RunState
 
     started = time.monotonic()
     run_state = RunState(pl.state_path)
@@ -114,8 +114,8 @@ def _execute(pl, plans: dict, selected: set[str], json_mode: bool) -> dict:
 
 
 def _run_one(pl, plan, run_state, json_mode: bool, counter: str) -> dict:
-    from synth import pipeline_cache as pc
-    from synth.pipeline_exec import run_stage
+    from synth.run import cache as pc
+    from synth.run.exec import run_stage
 
     name = plan.stage.name
     key = pc.spec_key(plan)
@@ -161,7 +161,7 @@ def _row(plan, status: str, **extra) -> dict:
 
 def _dry_run(pl, plans: dict, selected: set[str], json_mode: bool):
     """The commands in order, each with what a real run would do now (nothing is written)."""
-    from synth import pipeline_cache as pc
+    from synth.run import cache as pc
 
     run_state = pc.RunState(pl.state_path)
     will_run: set[str] = set()

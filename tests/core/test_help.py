@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 import synth.cli
-from synth.pipeline_argv import available_commands, find
+from synth.run.argv import available_commands, find
 
 RUNNER = CliRunner()
 

@@ -218,7 +218,7 @@ def code_seeds(data: bytes, tmp: Path) -> str:
 
 
 def pipeline_file(args: tuple[str, bytes], tmp: Path) -> str:
-    from synth import pipeline_file as pf
+    from synth.run import file as pf
 
     suffix, data = args
     path = _write(tmp, f"pipe{suffix}", data)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import yaml
 
+import synth.cli  # hands synth.run the command tree its stages are checked against
+
 
 def trajectory(i: int) -> dict:
     """A small valid `trajectory` record (question, one search call, its result, the answer)."""

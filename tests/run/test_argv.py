@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from synth.pipeline_argv import _render, outputs, plan
-from synth.pipeline_cache import spec_key
-from synth.pipeline_file import PipelineError, load
+from synth.run.argv import _render, outputs, plan
+from synth.run.cache import spec_key
+from synth.run.file import PipelineError, load
 from tests.run.helpers import write_pipeline
 
 

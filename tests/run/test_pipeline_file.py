@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from synth.pipeline_file import PipelineError, downstream, load, resolve, select
+from synth.run.file import PipelineError, downstream, load, resolve, select
 from tests.run.helpers import chain, synth, write_pipeline
 
 TOML = """

@@ -204,7 +204,7 @@ def test_unavailable_commands_bad_flags_and_a_busy_workdir_are_refused_up_front(
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
     assert "stage 'second': 'synth import': Invalid value for '--chunk-size'" in res.stderr
 
-    from synth.pipeline_cache import workdir_lock
+    from synth.run.cache import workdir_lock
 
     with workdir_lock(tmp_path / "runs"):
         res = synth("run", str(write_pipeline(path, chain())))

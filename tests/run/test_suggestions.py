@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from synth.pipeline_file import PipelineError, did_you_mean, load, select
+from synth.run.file import PipelineError, did_you_mean, load, select
 from tests.run.helpers import chain, synth, write_pipeline
 from tests.run.test_argv import _plans
 

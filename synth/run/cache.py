@@ -35,8 +35,8 @@ from synth import manifest as mf
 from synth import state
 from synth.dataset import is_dataset_dir, read_manifest
 from synth.errors import UserError
-from synth.pipeline_argv import Plan
-from synth.pipeline_file import Pipeline
+from synth.run.argv import Plan
+from synth.run.file import Pipeline
 
 VERSION = 1
 

@@ -24,7 +24,7 @@ from typing import Any
 from synth.errors import UserError
 from synth.options import ALIASES, is_runtime_param
 from synth.options import RUNTIME as RUNTIME_FLAGS
-from synth.pipeline_file import Pipeline, PipelineError, Stage, did_you_mean, resolve
+from synth.run.file import Pipeline, PipelineError, Stage, did_you_mean, resolve
 
 # Flags that choose how a command runs, not what it makes: the registry synth.options.RUNTIME (with the old
 # spellings of its flags) without `out`, which the cache key holds symbolically. Changing them never
@@ -50,13 +50,16 @@ class Plan:
         return shlex.join(["synth", *self.argv])
 
 
+# The click command tree of `synth`, handed over by synth.cli when it has registered every command: the
+# interface sits above `synth run`, which must not import it back (tests/core/test_import_cycles.py).
+COMMAND_TREE: list = []
+
+
 def root_command():
     """The click command tree of `synth` (built from the same Typer app the CLI runs)."""
-    import typer.main
-
-    from synth import cli
-
-    return typer.main.get_command(cli.app)
+    if not COMMAND_TREE:
+        raise RuntimeError("synth.run needs the command tree: import synth.cli (or synth.api) first")
+    return COMMAND_TREE[0]()
 
 
 def find(words: list[str]):

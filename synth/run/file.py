@@ -19,7 +19,7 @@ relative to the pipeline file (the stages run there). Interpolation knows exactl
 `${stages.NAME.out}` and `${vars.NAME}`; `$${` is a literal `${`. Nothing reads the environment and no
 shell ever sees a value, so a pipeline means the same on every machine.
 
-This module only parses and orders; `synth.pipeline_argv` turns a stage into a command line and
+This module only parses and orders; `synth.run.argv` turns a stage into a command line and
 `synth.commands.run` runs it.
 """
 
