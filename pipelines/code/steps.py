@@ -14,17 +14,16 @@ COMMAND = "generate code"
 
 
 class SeedItems:
-    """make_item for the engine: item i -> the i-th seed of the file (picklable; loads lazily)."""
+    """make_item for the engine: item i -> the i-th seed of the file (picklable; loads lazily, as
+    teacher_task.TeacherSeedItems, which reuses the seeds in turn)."""
 
     def __init__(self, path: str):
         self.path, self._seeds = path, None
 
     def __call__(self, index: int) -> dict:
-        if self._seeds is None:
-            import json
+        from synth.pipelines.code.teacher_task import read_seed_lines
 
-            with open(self.path, encoding="utf-8") as fh:
-                self._seeds = [(n, json.loads(line)) for n, line in enumerate(fh, 1) if line.strip()]
+        self._seeds = self._seeds or read_seed_lines(self.path)
         line, raw = self._seeds[index]
         return {"seed": raw, "line": line}
 

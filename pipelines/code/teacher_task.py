@@ -47,6 +47,12 @@ class CodeTeacherConfig:
     sandbox_workers: int = 2
 
 
+def read_seed_lines(path: str) -> list[tuple[int, dict]]:
+    """(line number, raw seed) of every non-blank line of a seeds JSONL."""
+    with open(path, encoding="utf-8") as fh:
+        return [(n, json.loads(line)) for n, line in enumerate(fh, 1) if line.strip()]
+
+
 class TeacherSeedItems:
     """make_item for the engine: item i -> seed i mod #seeds, with the new problem's id (picklable, lazy)."""
 
@@ -54,9 +60,7 @@ class TeacherSeedItems:
         self.path, self._seeds = path, None
 
     def __call__(self, index: int) -> dict:
-        if self._seeds is None:
-            with open(self.path, encoding="utf-8") as fh:
-                self._seeds = [(n, json.loads(line)) for n, line in enumerate(fh, 1) if line.strip()]
+        self._seeds = self._seeds or read_seed_lines(self.path)
         line, raw = self._seeds[index % len(self._seeds)]
         seed_id = parse_seed(raw, self.path, line).id
         return {"id": f"{seed_id}-t{index}", "seed": raw, "line": line, "seeds_path": self.path}
