@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 from dataclasses import dataclass
 
 from synth.pipelines.code import teacher as prompts
@@ -26,6 +25,7 @@ from synth.pipelines.code.problems import Seed, parse_seed
 
 from synth import schemas
 from synth.records import Reject
+from synth.sandbox.holder import SandboxHolder
 from synth.teachers import structured
 from synth.teachers.errors import TeacherError
 from synth.teachers.tasks import Dropped, TeacherTask
@@ -66,28 +66,12 @@ class TeacherSeedItems:
         return {"id": f"{seed_id}-t{index}", "seed": raw, "line": line, "seeds_path": self.path}
 
 
-class CodeTeacherTask(TeacherTask):
+class CodeTeacherTask(SandboxHolder, TeacherTask):
     name = COMMAND
 
     def __init__(self, config: CodeTeacherConfig, provenance: dict):
         self.config, self.provenance = config, provenance
         self.parallel_calls = 1 + config.agreement
-        self._box, self._lock = None, threading.Lock()
-
-    def __getstate__(self) -> dict:  # the sandbox and the lock live in the worker, never in the pickle
-        return {"config": self.config, "provenance": self.provenance, "parallel_calls": self.parallel_calls}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._box, self._lock = None, threading.Lock()
-
-    def box(self):
-        with self._lock:
-            if self._box is None:
-                from synth.sandbox import Sandbox
-
-                self._box = Sandbox(backend=self.config.sandbox, workers=self.config.sandbox_workers)
-            return self._box
 
     async def run(self, item: dict, session):
         origin = parse_seed(item["seed"], item["seeds_path"], item["line"])

@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import threading
 from dataclasses import dataclass
 
+from synth.sandbox.holder import SandboxHolder
 from synth.teachers.errors import TeacherError
 from synth.teachers.tasks import Dropped, TeacherTask
 
@@ -33,30 +33,12 @@ class CodeEvalConfig:
     sandbox_workers: int = 2
 
 
-class CodeEval(TeacherTask):
+class CodeEval(SandboxHolder, TeacherTask):
     name = COMMAND
 
     def __init__(self, config: CodeEvalConfig, provenance: dict):
         self.config, self.provenance = config, provenance
         self.parallel_calls = max(1, config.samples)
-        self._box = None
-        self._lock = threading.Lock()
-
-    def __getstate__(self) -> dict:
-        # the sandbox and the lock live in the worker that runs the task, never in the pickle
-        return {"config": self.config, "provenance": self.provenance, "parallel_calls": self.parallel_calls}
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._box, self._lock = None, threading.Lock()
-
-    def box(self):
-        with self._lock:
-            if self._box is None:
-                from synth.sandbox import Sandbox
-
-                self._box = Sandbox(backend=self.config.sandbox, workers=self.config.sandbox_workers)
-            return self._box
 
     async def run(self, problem: dict, session):
         from synth.trainers.rl.tasks import code_messages
