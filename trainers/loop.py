@@ -24,7 +24,7 @@ from synth.trainers.render import Sample
 
 
 @dataclass
-class Job:
+class TrainJob:
     """Everything the loop needs; `samples_of(item)` lists an item's sequences in row order."""
 
     cfg: Any
@@ -43,11 +43,11 @@ class Job:
     after_step: Callable[[int], None] | None = None  # called after each optimizer step (the bench's profiler)
 
 
-def item_length(job: Job, item: Any) -> int:
+def item_length(job: TrainJob, item: Any) -> int:
     return sum(len(s) for s in job.samples_of(item))
 
 
-def make_batch(job: Job, items: list, idx: list[int], extra_of: Callable) -> Batch:
+def make_batch(job: TrainJob, items: list, idx: list[int], extra_of: Callable) -> Batch:
     samples = [s for i in idx for s in job.samples_of(items[i])]
     row = packing.build_row(samples, job.cfg.seq_len, job.pad_id)
     cp = getattr(job.model, "cp", None)
@@ -58,7 +58,7 @@ def make_batch(job: Job, items: list, idx: list[int], extra_of: Callable) -> Bat
     return batch_from_row(row, job.env.device, list(idx), extra_of(idx, job.env.device))
 
 
-def data_parallel(job: Job) -> tuple[int, int]:
+def data_parallel(job: TrainJob) -> tuple[int, int]:
     """(this rank's data-parallel index, data-parallel size): ranks of one context-parallel group share rows."""
     cp = getattr(job.model, "cp", None)
     size = cp.size if cp is not None else 1
@@ -92,7 +92,7 @@ def schedule(cfg, step: int, total: int) -> float:
     return floor + (cfg.lr - floor) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def make_optimizer(job: Job) -> torch.optim.Optimizer:
+def make_optimizer(job: TrainJob) -> torch.optim.Optimizer:
     params = [p for p in job.model.parameters() if p.requires_grad]
     decay = [p for p in params if p.ndim >= 2]
     rest = [p for p in params if p.ndim < 2]
@@ -107,7 +107,7 @@ def make_optimizer(job: Job) -> torch.optim.Optimizer:
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas), eps=1e-8, fused=fused)
 
 
-def plan(job: Job) -> tuple[list[list[int]], list[list[int]]]:
+def plan(job: TrainJob) -> tuple[list[list[int]], list[list[int]]]:
     """(rows, steps): rows of item indices; each step lists its rows (all ranks)."""
     cfg = job.cfg
     lengths = [item_length(job, it) for it in job.items]
@@ -122,7 +122,7 @@ def plan(job: Job) -> tuple[list[list[int]], list[list[int]]]:
     return rows, [list(range(s * per_step, (s + 1) * per_step)) for s in range(n_steps)]
 
 
-def _run_rows(job: Job, items: list, rows: list[list[int]], norm: float, extra_of: Callable,
+def _run_rows(job: TrainJob, items: list, rows: list[list[int]], norm: float, extra_of: Callable,
               backward: bool, filler: list[int] | None = None) -> dict[str, torch.Tensor]:
     """Forward (+ backward) over rows; an empty row re-runs `filler` with scale 0 to keep ranks in step."""
     stats: dict[str, torch.Tensor] = {}
@@ -139,7 +139,7 @@ def _run_rows(job: Job, items: list, rows: list[list[int]], norm: float, extra_o
     return stats
 
 
-def evaluate(job: Job) -> dict[str, float] | None:
+def evaluate(job: TrainJob) -> dict[str, float] | None:
     if not job.eval_items:
         return None
     env = job.env
@@ -190,7 +190,7 @@ class Log:
             self.fh.close()
 
 
-def train(job: Job, out: Path) -> dict[str, Any]:
+def train(job: TrainJob, out: Path) -> dict[str, Any]:
     cfg, env = job.cfg, job.env
     rows, steps = plan(job)
     if not steps:
@@ -252,7 +252,7 @@ def _clip(model, max_norm: float) -> torch.Tensor:
     return norm.detach().float()
 
 
-def mfu(job: Job, tokens_per_s: float) -> float | None:
+def mfu(job: TrainJob, tokens_per_s: float) -> float | None:
     if job.env.device.type != "cuda" or not job.flops_per_token:
         return None
     return tokens_per_s * job.flops_per_token / (job.cfg.peak_tflops * 1e12 * job.env.world)

@@ -78,7 +78,7 @@ def _pair_extra(items: list, ref: torch.Tensor | None, use_margin: bool):
     return extra
 
 
-def reference_logps(job: loop.Job, items: list) -> torch.Tensor:
+def reference_logps(job: loop.TrainJob, items: list) -> torch.Tensor:
     """Sequence log-probs of the starting model for every pair -> [pairs, 2] (the frozen DPO reference)."""
     import numpy as np
     from synth.trainers.packing import first_fit_decreasing
@@ -159,7 +159,7 @@ def _run(cfg, env: dist.Env, started: datetime, t0: float) -> dict:
         rows = env.world // cfg.context_parallel  # rows processed side by side
         cfg.grad_accum = max(1, math.ceil((cfg.batch_tokens or cfg.seq_len * rows) / (cfg.seq_len * rows)))
     model = build_model(cfg, env, tokenizer)
-    job = loop.Job(cfg=cfg, env=env, model=model, objective=_objective(cfg, cfg.loss_chunk), items=prepared.train,
+    job = loop.TrainJob(cfg=cfg, env=env, model=model, objective=_objective(cfg, cfg.loss_chunk), items=prepared.train,
                    samples_of=data.samples_of, norm_of=data.norm_of, pad_id=pad_id(tokenizer),
                    flops_per_token=6 * matmul_params(model.hf) + 12 * model.hf.config.num_hidden_layers
                    * model.hf.config.hidden_size * cfg.mfu_context, config_hash=digest, eval_items=prepared.eval)

@@ -24,7 +24,7 @@ from typing import Any
 from synth.errors import UserError
 from synth.options import ALIASES, is_runtime_param
 from synth.options import RUNTIME as RUNTIME_FLAGS
-from synth.run.file import Pipeline, PipelineError, Stage, did_you_mean, resolve
+from synth.run.file import Pipeline, PipelineError, PipelineStage, did_you_mean, resolve
 
 # Flags that choose how a command runs, not what it makes: the registry synth.options.RUNTIME (with the old
 # spellings of its flags) without `out`, which the cache key holds symbolically. Changing them never
@@ -36,7 +36,7 @@ RUNTIME = (set(RUNTIME_FLAGS) | set(ALIASES)) - {"out"}
 class Plan:
     """One stage, ready to run: `synth ARGV...` in `cwd`, writing `out` (None: the command has no --out)."""
 
-    stage: Stage
+    stage: PipelineStage
     argv: list[str]
     out: Path | None
     available: bool                            # the command exists in this install
@@ -86,7 +86,7 @@ def available_commands() -> list[str]:
     return found
 
 
-def has_out(stage: Stage) -> bool:
+def has_out(stage: PipelineStage) -> bool:
     command = find(stage.command)
     return command is None or any(p.name == "out" for p in command.params)
 
@@ -107,7 +107,7 @@ def outputs(pipeline: Pipeline) -> dict[str, Path | None]:
     return outs
 
 
-def plan(pipeline: Pipeline, stage: Stage, outs: dict[str, Path | None]) -> Plan:
+def plan(pipeline: Pipeline, stage: PipelineStage, outs: dict[str, Path | None]) -> Plan:
     """Resolve references and render the command line of one stage (outs: every stage's output path)."""
     def err(msg: str) -> PipelineError:
         return PipelineError(f"{pipeline.path}: stage '{stage.name}': {msg}")
@@ -126,7 +126,7 @@ def plan(pipeline: Pipeline, stage: Stage, outs: dict[str, Path | None]) -> Plan
                 values=values)
 
 
-def _generic(stage: Stage, outs: dict, out: Path | None, err) -> tuple[list[str], dict]:
+def _generic(stage: PipelineStage, outs: dict, out: Path | None, err) -> tuple[list[str], dict]:
     argv = [_text(v) for v in resolve(stage.args, outs, err)]
     flags = {}
     for key, value in stage.flags.items():
@@ -138,7 +138,7 @@ def _generic(stage: Stage, outs: dict, out: Path | None, err) -> tuple[list[str]
     return argv, _spec(stage, stage.args, {k: v for k, v in flags.items() if k not in RUNTIME})
 
 
-def _known(pipeline: Pipeline, stage: Stage, command, outs: dict, out: Path | None, err) -> tuple[list[str], dict]:
+def _known(pipeline: Pipeline, stage: PipelineStage, command, outs: dict, out: Path | None, err) -> tuple[list[str], dict]:
     by_key = {}
     for param in command.params:
         for key in [param.name, *(o.lstrip("-") for o in param.opts)]:
@@ -176,7 +176,7 @@ def _known(pipeline: Pipeline, stage: Stage, command, outs: dict, out: Path | No
     return argv, _spec(stage, positional, spec_flags)
 
 
-def _check(command, stage: Stage, argv: list[str], err) -> None:
+def _check(command, stage: PipelineStage, argv: list[str], err) -> None:
     """Parse the argv with the command's own parser: unknown flags, bad types, missing arguments."""
     try:
         command.make_context(stage.title, list(argv), resilient_parsing=False)
@@ -185,7 +185,7 @@ def _check(command, stage: Stage, argv: list[str], err) -> None:
         raise err(f"'{stage.title}': {' '.join(str(message).split())}") from None
 
 
-def _spec(stage: Stage, positional: list, flags: dict) -> dict:
+def _spec(stage: PipelineStage, positional: list, flags: dict) -> dict:
     """What shapes the stage's output, with ${stages.X.out} kept symbolic (a moved workdir stays cached)."""
     return {"command": stage.command, "args": positional, "flags": dict(sorted(flags.items()))}
 

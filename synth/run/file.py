@@ -45,7 +45,7 @@ class PipelineError(UserError):
 
 
 @dataclass
-class Stage:
+class PipelineStage:
     name: str
     command: list[str]                 # sub-command words, e.g. ["generate", "deepsearch"]
     args: list[Any]                    # positional values, vars substituted, ${stages..} still symbolic
@@ -69,7 +69,7 @@ class Pipeline:
     base: Path                         # its folder: relative paths and the stages' working directory
     workdir: Path
     vars: dict[str, Any]
-    stages: dict[str, Stage]           # file order
+    stages: dict[str, PipelineStage]           # file order
     order: list[str]                   # dependency order (each stage after everything it needs)
 
     @property
@@ -140,7 +140,7 @@ def _reporter(path: Path):
     return lambda message: PipelineError(f"{path}: {message}")
 
 
-def _stage(name: str, spec: Any, variables: dict, base: Path, err) -> Stage:
+def _stage(name: str, spec: Any, variables: dict, base: Path, err) -> PipelineStage:
     if not NAME.match(name):
         raise err(f"stage name {name!r}: use letters, digits, '_' and '-' (it appears in ${{stages.NAME.out}})")
     if not isinstance(spec, dict):
@@ -170,7 +170,7 @@ def _stage(name: str, spec: Any, variables: dict, base: Path, err) -> Stage:
         out = flags.pop(key)
     after = spec.get("after", [])
     after = [str(a) for a in (after if isinstance(after, list) else [after])]
-    return Stage(name=name, command=words, args=args, flags=flags, after=after, needs=list(dict.fromkeys(needs)),
+    return PipelineStage(name=name, command=words, args=args, flags=flags, after=after, needs=list(dict.fromkeys(needs)),
                  out=None if out is None else _path(base, out, variables, err, f"{where}, out"))
 
 
@@ -238,7 +238,7 @@ def _path(base: Path, value: Any, variables: dict, err, where: str) -> Path:
 
 
 def resolve(value: Any, outs: dict[str, Path | None], err=None) -> Any:
-    """Fill in `${stages.X.out}` with X's output path and unescape `$${` (for values of `Stage`)."""
+    """Fill in `${stages.X.out}` with X's output path and unescape `$${` (for values of `PipelineStage`)."""
     if isinstance(value, list):
         return [resolve(v, outs, err) for v in value]
     if not isinstance(value, str):
@@ -255,7 +255,7 @@ def resolve(value: Any, outs: dict[str, Path | None], err=None) -> Any:
     return REF.sub(substitute, value)
 
 
-def _order(stages: dict[str, Stage], err) -> list[str]:
+def _order(stages: dict[str, PipelineStage], err) -> list[str]:
     """Depth-first topological order, stable in file order; a cycle is reported as a path."""
     order: list[str] = []
     state: dict[str, int] = {}  # 1: on the current path, 2: done

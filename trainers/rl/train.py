@@ -60,7 +60,7 @@ def run_grpo(cfg, env, started, t0) -> dict:
         raise UserError(f"no usable prompts ({len(loaded.rejects)} rejected); see {out}/rejects/")
     model = base.build_model(cfg, env, tokenizer)
     hf_cfg = model.hf.config
-    job = loop.Job(cfg=cfg, env=env, model=model, items=[], samples_of=lambda it: [it.sample],
+    job = loop.TrainJob(cfg=cfg, env=env, model=model, items=[], samples_of=lambda it: [it.sample],
                    norm_of=lambda it: float(it.trained), pad_id=pad_id(tokenizer), config_hash=digest,
                    objective=partial(objective.grpo, clip_eps=cfg.clip_eps, clip_eps_high=cfg.clip_eps_high,
                                      kl_beta=cfg.kl_beta, chunk=cfg.loss_chunk),
@@ -136,7 +136,7 @@ def total_steps(cfg, pool: selection.Pool, engine, task, keep) -> int:
     return max(1, math.ceil(cfg.epochs * len(pool.active) / cfg.prompts_per_step))
 
 
-def steps(job: loop.Job, optimizer, engine, task, pool: selection.Pool, ref, start: int, out: Path) -> dict:
+def steps(job: loop.TrainJob, optimizer, engine, task, pool: selection.Pool, ref, start: int, out: Path) -> dict:
     cfg, env = job.cfg, job.env
     keep = parse_keep_pass(cfg.keep_pass) if cfg.keep_pass else None
     total = total_steps(cfg, pool, engine, task, keep)
@@ -194,7 +194,7 @@ def minibatches(items: list[advantages.Item], n: int) -> list[list[advantages.It
     return [b for b in ([it for it in items if it.group in set(part)] for part in share) if b]
 
 
-def update(job: loop.Job, optimizer, items: list[advantages.Item], ref) -> tuple[dict, int]:
+def update(job: loop.TrainJob, optimizer, items: list[advantages.Item], ref) -> tuple[dict, int]:
     cfg = job.cfg
     if not items:
         return {"skipped": 1.0}, 0
@@ -217,7 +217,7 @@ def update(job: loop.Job, optimizer, items: list[advantages.Item], ref) -> tuple
     return totals, n_rows
 
 
-def _rows(job: loop.Job, items: list) -> list[list[int]]:
+def _rows(job: loop.TrainJob, items: list) -> list[list[int]]:
     lengths = np.asarray([len(it.sample) for it in items])
     return packing.first_fit_decreasing(lengths, np.arange(len(items)), job.cfg.seq_len)
 
@@ -238,7 +238,7 @@ def extra_of(items: list[advantages.Item]):
 
 
 @torch.no_grad()
-def fill_logps(job: loop.Job, model: PackedLM, items: list[advantages.Item], name: str) -> None:
+def fill_logps(job: loop.TrainJob, model: PackedLM, items: list[advantages.Item], name: str) -> None:
     """items[i].<name> = log-probs of item i's trained tokens under `model` (no grad)."""
     was = model.training
     model.eval()
@@ -255,7 +255,7 @@ def _mean(values: list[float]) -> float | None:
     return float(np.mean(values)) if values else None
 
 
-def step_record(job: loop.Job, step: int, lr: float, groups, items, stats: dict, marks: tuple, began: float) -> dict:
+def step_record(job: loop.TrainJob, step: int, lr: float, groups, items, stats: dict, marks: tuple, began: float) -> dict:
     tick, t_roll, t_train, t_sync = marks
     rollouts = [r for g in groups for r in g]
     valid = [r for r in rollouts if r.valid]
