@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 
-from synth.pipelines.trajectories.messages import call_id, split_think, think_prefix
+from synth.pipelines.trajectories.messages import call_id, decode_text_calls, think_prefix
 
 _BLOCK = re.compile(r"<tool_call>(.*?)</tool_call>", re.DOTALL)
 _LAYOUT = re.compile(r'\{"name": ("(?:[^"\\]|\\.)*"), "arguments": (.*)\}', re.DOTALL)
@@ -77,22 +77,7 @@ def decode_call(block: str, ordinal: int, index: int) -> dict:
 
 
 def decode_assistant(text: str | None, ordinal: int) -> dict:
-    reasoning, rest = split_think(text or "")
-    blocks = list(_BLOCK.finditer(rest))
-    message: dict = {"role": "assistant"}
-    if reasoning is not None:
-        message["reasoning_content"] = reasoning
-    if not blocks:
-        content = rest
-    else:
-        content = rest[:blocks[0].start()]
-        content = content.removesuffix("\n")
-        tail = rest[blocks[-1].end():].strip()
-        content = f"{content}\n{tail}" if content and tail else content + tail
-        message["tool_calls"] = [decode_call(b.group(1), ordinal, i) for i, b in enumerate(blocks)]
-    if content or not blocks:
-        message["content"] = content
-    return message
+    return decode_text_calls(text, _BLOCK, "\n", lambda b, i: decode_call(b.group(1), ordinal, i))
 
 
 def decode_results(text: str, expected: int) -> list[str] | None:

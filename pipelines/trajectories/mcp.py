@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from synth.pipelines.trajectories.messages import call_id, split_think, think_prefix
+from synth.pipelines.trajectories.messages import call_id, decode_text_calls, think_prefix
 
 DEFAULT_SERVER = "synth"
 _BLOCK = re.compile(r"<use_mcp_tool>\s*<server_name>(.*?)</server_name>\s*<tool_name>(.*?)</tool_name>\s*"
@@ -62,25 +62,13 @@ def _strip_one(text: str, char: str = "\n") -> str:
 
 
 def decode_assistant(text: str | None, ordinal: int) -> dict:
-    reasoning, rest = split_think(text or "")
-    blocks = list(_BLOCK.finditer(rest))
-    message: dict = {"role": "assistant"}
-    if reasoning is not None:
-        message["reasoning_content"] = reasoning
-    if not blocks:
-        message["content"] = rest
-        return message
-    content = rest[:blocks[0].start()]
-    content = content[:-2] if content.endswith("\n\n") else content.rstrip("\n")
-    tail = rest[blocks[-1].end():].strip()
-    content = f"{content}\n\n{tail}" if content and tail else content + tail
-    if content:
-        message["content"] = content
-    message["tool_calls"] = [
-        {"id": call_id(ordinal, i), "type": "function",
-         "function": {"name": join_name(b.group(1).strip(), b.group(2).strip()), "arguments": _strip_one(b.group(3))}}
-        for i, b in enumerate(blocks)]
-    return message
+    return decode_text_calls(text, _BLOCK, "\n\n", lambda b, i: _call(b, ordinal, i))
+
+
+def _call(block, ordinal: int, index: int) -> dict:
+    name = join_name(block.group(1).strip(), block.group(2).strip())
+    return {"id": call_id(ordinal, index), "type": "function",
+            "function": {"name": name, "arguments": _strip_one(block.group(3))}}
 
 
 def from_mcp(messages: list[dict]) -> list[dict]:

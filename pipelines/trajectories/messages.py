@@ -68,6 +68,28 @@ def split_think(text: str) -> tuple[str | None, str]:
     return inner, text[match.end():]
 
 
+def decode_text_calls(text: str | None, block, sep: str, call_of) -> dict:
+    """An assistant message of a text tool-call format (Hermes `<tool_call>`, MCP XML) -> a canonical one:
+    reasoning from <think>, the calls from `block` matches (`call_of(match, index)`), and the content around
+    them joined by `sep`, the separator the format's encoder put between content and calls."""
+    reasoning, rest = split_think(text or "")
+    blocks = list(block.finditer(rest))
+    message: dict = {"role": "assistant"}
+    if reasoning is not None:
+        message["reasoning_content"] = reasoning
+    if not blocks:
+        message["content"] = rest
+        return message
+    content = rest[:blocks[0].start()]
+    content = content[:-len(sep)] if content.endswith(sep) else content.rstrip("\n")
+    tail = rest[blocks[-1].end():].strip()
+    content = f"{content}{sep}{tail}" if content and tail else content + tail
+    if content:
+        message["content"] = content
+    message["tool_calls"] = [call_of(b, i) for i, b in enumerate(blocks)]
+    return message
+
+
 def think_prefix(reasoning: str | None) -> str:
     return "" if reasoning is None else f"<think>\n{reasoning}\n</think>\n"
 
