@@ -51,7 +51,7 @@ class TeacherSettings:
     max_turns: int = 12
     specificity: bool = True
     native_tools: bool = True   # False for vLLM endpoints (no --enable-auto-tool-choice): Hermes text calls
-    solver_turn_opts = field(default_factory=dict)  # e.g. a regex for random-weight test models
+    solver_turn_params: dict = field(default_factory=dict)  # e.g. a regex for random-weight test models
     solver: dict = field(default_factory=dict)  # who measures pass rates (strength.solver_record)
     min_solver_params: int | None = None        # --min-solver-params: below it, no hard/rl tiers
 
