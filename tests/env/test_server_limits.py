@@ -21,7 +21,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture(scope="module")
 def server(tiny_corpus):
-    limits = ServerLimits(request_read_s=1.0, max_body=64 << 10, drain_body=1 << 20)
+    limits = ServerLimits(request_read_s=1.0, keep_alive_s=3.0, max_body=64 << 10, drain_body=1 << 20)
     srv = ToolServer(ToolBox(Corpus(tiny_corpus)), port=0, token=TOKEN, limits=limits).start()
     yield srv
     srv.stop()
@@ -78,8 +78,6 @@ def test_slow_loris_connections_are_closed_within_the_request_deadline(server):
         sock = socket.create_connection((server.host, server.port), timeout=10)
         sock.sendall(b"POST /call HTTP/1.1\r\nHost: x\r\n")  # half a header block, never finished
         socks.append(sock)
-    idle = socket.create_connection((server.host, server.port), timeout=10)  # sends nothing at all
-    socks.append(idle)
     started = time.monotonic()
     closed_after = []
     for sock in socks:
@@ -87,6 +85,31 @@ def test_slow_loris_connections_are_closed_within_the_request_deadline(server):
         closed_after.append(time.monotonic() - started)
         sock.close()
     assert max(closed_after) <= server.limits.request_read_s * 1.5 + 0.5
+
+
+def test_a_silent_connection_is_closed_as_an_idle_one(server):
+    started = time.monotonic()
+    with socket.create_connection((server.host, server.port), timeout=10) as idle:  # sends nothing at all
+        assert idle.recv(1) == b""
+    waited = time.monotonic() - started
+    assert server.limits.request_read_s < waited <= server.limits.keep_alive_s * 1.5 + 0.5
+
+
+def test_the_request_deadline_counts_from_the_first_byte(server):
+    """A client slow to start its request (starved of CPU, between two calls) is served, not cut off: the
+    deadline for a whole request starts at its first byte (7 RemoteProtocolErrors under load before)."""
+    pause = server.limits.request_read_s * 1.8  # longer than the request deadline, shorter than keep-alive
+    with httpx.Client(base_url=server.url, headers=AUTH) as http:
+        time.sleep(pause)  # (httpx connects lazily: this pause is before the connection; the next is on it)
+        assert http.post("/tools/open", json={"doc_id": "wirth"}).status_code == 200
+        time.sleep(pause)
+        assert http.post("/tools/open", json={"doc_id": "wirth"}).status_code == 200
+    with socket.create_connection((server.host, server.port), timeout=10) as sock:
+        time.sleep(pause)  # connected, silent for longer than the request deadline, then a whole request
+        body = b'{"doc_id": "wirth"}'
+        sock.sendall(b"POST /tools/open HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN.encode()
+                     + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        assert sock.recv(64).startswith(b"HTTP/1.1 200")
 
 
 def test_remote_bind_needs_allow_remote(tiny_corpus):
