@@ -89,5 +89,9 @@ class BatchWriter:
 
 
 def iter_batches(path: Path, columns: list[str] | None = None, batch_rows: int = BATCH_ROWS):
-    """Record batches of a parquet file, `batch_rows` at a time."""
-    return pq.ParquetFile(path).iter_batches(batch_size=batch_rows, columns=columns)
+    """Record batches of a parquet file, `batch_rows` at a time, one row group after the other: pyarrow
+    would otherwise fill a batch across row groups, and 4,096 rows of large documents cut into small row
+    groups by `BatchWriter` would come back as one batch."""
+    handle = pq.ParquetFile(path)
+    for group in range(handle.num_row_groups):
+        yield from handle.iter_batches(batch_size=batch_rows, columns=columns, row_groups=[group])
