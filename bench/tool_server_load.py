@@ -151,7 +151,8 @@ async def legacy_client(url: str, *args) -> None:
     await client(new_http(url, True), *args)
 
 
-def drive(url: str, clients: int, requests: int, budget_s: float, legacy: bool = False) -> tuple[dict, dict, float, dict]:
+def drive(url: str, clients: int, requests: int, budget_s: float,
+          legacy: bool = False) -> tuple[dict, dict, float, dict]:
     import ssl
 
     from collections import Counter

@@ -25,7 +25,8 @@ def _tokenizer(params: dict):
     return Tokenizer(stemmer=stemmer, stopwords=params.get("stopwords") or [])
 
 
-def build_bm25(texts: Iterable[str | Iterable[str]], out: Path, tick: Callable[[int], None], params: dict | None = None) -> dict:
+def build_bm25(texts: Iterable[str | Iterable[str]], out: Path, tick: Callable[[int], None],
+               params: dict | None = None) -> dict:
     """Index `texts` (one per article, in article order) into `out`; returns the recorded parameters."""
     import bm25s
 

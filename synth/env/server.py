@@ -1,13 +1,16 @@
 """`synth serve tools`: the corpus tools over HTTP/JSON for many concurrent agents (Starlette on uvicorn).
 
     GET  /health              {"status": "ok", "corpus_version": ..., "documents": n, "tools": [...]} (no token)
-    GET  /metrics             Prometheus text: requests by route and status, latency, in flight, the python
+    GET  /metrics             Prometheus text: requests by route and status, latency, seconds per tool and
+                              stage (python_wait, thread_wait, work, resume, handler), in flight, the python
                               queue, threads and resident memory
     GET  /tools               OpenAI function schemas (pass them as `tools=` to a chat completion)
     POST /call                {"name": "search", "arguments": {...} or "<JSON text>", "question": optional}
                               -> {"result": {...}}   (arguments as in an OpenAI tool call)
     POST /tools/NAME          body = the arguments object -> {"result": {...}}
-Every route but /health needs `Authorization: Bearer TOKEN` (401 otherwise). Bad requests (unknown tool,
+Every tool call's answer carries `Server-Timing: STAGE;dur=MS, ...` with the same stages, so a client can
+tell the server's queues from its own. Every route but /health needs `Authorization: Bearer TOKEN` (401
+otherwise). Bad requests (unknown tool,
 invalid arguments, malformed JSON) get HTTP 400 and {"error": code, "message": ...}; a missing document is a
 normal result ({"error": "doc_not_found"}), as an agent should see it. `question` turns on the 13-gram leak
 guard for that call.
@@ -47,8 +50,8 @@ class ServerLimits:
     max_connections: int = 4096      # open connections + requests beyond which uvicorn answers 503
     threads: int = 16                # tool calls running at once (the rest wait, as coroutines); more threads
     #                                  only starve the event loop of the GIL (search is CPU-bound Python)
-    request_read_s: float = 10.0     # a whole request (headers and body) must arrive within this
-    keep_alive_s: float = 75.0       # an idle keep-alive connection is closed after this (as nginx)
+    request_read_s: float = 10.0     # a whole request (headers and body) must arrive within this of its first byte
+    keep_alive_s: float = 75.0       # an idle connection (keep-alive, or new and silent) is closed after this
     call_s: float = 60.0             # a tool call answers within this, else 504
     max_body: int = 1 << 20          # larger bodies get 413
     drain_body: int = 16 << 20       # ...read and dropped up to this size first, so the client sees the 413
@@ -358,8 +361,9 @@ class ToolServer:
             self.sock.close()
             raise
         self.host, self.port = self.sock.getsockname()[:2]
-        config = uvicorn.Config(build_app(box, self.token, self.limits), http=_deadline_protocol(
-            self.limits.request_read_s, self.limits.keep_alive_s), loop="asyncio", lifespan="on", log_level="warning", access_log=False,
+        config = uvicorn.Config(
+            build_app(box, self.token, self.limits), loop="asyncio", lifespan="on", log_level="warning",
+            http=_deadline_protocol(self.limits.request_read_s, self.limits.keep_alive_s), access_log=False,
             backlog=self.limits.backlog, limit_concurrency=self.limits.max_connections,
             timeout_keep_alive=int(self.limits.keep_alive_s), server_header=False)
         self.server = uvicorn.Server(config)
