@@ -130,10 +130,24 @@ def _fresh_edges(kb, walk: Walk, row: int, cfg: WalkConfig, need_out: bool) -> l
 
 
 def can_start(kb, row: int, cfg: WalkConfig) -> bool:
-    """Whether a walk can take its first hop from `row`: some usable link (see `_fresh_edges`) that a
-    searcher can climb back. Deterministic (no draw): the seed plan excludes entities that fail it."""
-    walk = Walk([row])
-    return any(climbable(kb, e) for e in _fresh_edges(kb, walk, row, cfg, need_out=cfg.min_depth > 1))
+    """Whether some chain of `min_depth` usable, climbable links leaves `row` (depth first, every link looked
+    at, no draw; past CHAIN_BUDGET expansions it answers yes rather than exclude a seed unexamined). The seed
+    plan excludes entities that fail it: a first hop alone was not enough, the item then died one hop on
+    ("no usable link out of 'data glove' at depth 1")."""
+    return _can_chain(kb, Walk([row]), cfg, [CHAIN_BUDGET])
+
+
+def _can_chain(kb, walk: Walk, cfg: WalkConfig, budget: list[int]) -> bool:
+    if len(walk.edges) >= cfg.min_depth or budget[0] <= 0:
+        return True
+    need_out = len(walk.edges) + 1 < cfg.min_depth
+    for edge in _fresh_edges(kb, walk, walk.nodes[-1], cfg, need_out):
+        if not climbable(kb, edge):
+            continue
+        budget[0] -= 1
+        if _can_chain(kb, Walk(walk.nodes + [edge.dst], walk.edges + [edge]), cfg, budget):
+            return True
+    return False
 
 
 def _chain(kb, rng: random.Random, walk: Walk, cfg: WalkConfig, budget: list[int] | None = None) -> None:
