@@ -3,8 +3,7 @@
 An item makes up to `attempts` candidates; candidate j of item i starts from seed plan[(i + j*num) %
 len(plan)], so no two items share a seed while the plan lasts. A candidate is: grounded walk -> formal
 question (with operators) -> template question -> gauntlet. Two repairs run before a candidate is given
-up: `not_unique` adds a branch at the target (another constraint, which makes a tree) or, when no branch
-fits, states every intermediate entity's name prefix (the partial operator on all of them), `shortcut` makes
+up: `not_unique` adds a branch at the target (another constraint, which makes a tree), `shortcut` makes
 the leaf descriptions plain (FUZZ: head noun phrases only, no modifier phrase). Every failed
 candidate's reason is counted in the task's `attempts` and, if all fail, the last reason rejects it.
 """
@@ -150,7 +149,7 @@ class TaskBuilder:
                 return cand
             repaired = None
             if failed == "not_unique":
-                repaired = self._branch(cand, rng) or self._name_all(cand, rng)
+                repaired = self._branch(cand, rng)
             elif failed == "shortcut":
                 repaired = self._fuzz(cand, rng)
             if repaired is None:
@@ -191,16 +190,6 @@ class TaskBuilder:
         walk = Walk(cand.walk.nodes + [edge.dst], cand.walk.edges + [edge])
         try:
             return self.rebuild(cand, walk, rng)
-        except Failure:
-            return None
-
-    def _name_all(self, cand: Candidate, rng: random.Random) -> Candidate | None:
-        """Repair not_unique when no branch fits: every intermediate entity's name prefix is stated (the partial operator
-        on all of them, one more constraint each), never a looser check."""
-        if cand.partial_p >= 1.0:
-            return None
-        try:
-            return self.rebuild(cand, cand.walk, rng, partial_p=1.0)
         except Failure:
             return None
 

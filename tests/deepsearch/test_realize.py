@@ -105,21 +105,3 @@ def test_a_period_is_the_entitys_own_date_not_the_first_year_mentioned():
     assert own("In April 1994 the Amulet group released it.") == 1994
     assert own("Ponder and its Type System [J. Fairbairn, TR 31, Nov 1982].") is None   # a citation only
     assert own("RFC 1341, obsoleted by RFC 2045.") is None
-
-
-def test_not_unique_repair_states_every_name_prefix_when_no_branch_fits(mini_kb):
-    """Round 3: when the walk already has its maximum hops, not_unique is repaired by one more constraint per
-    hidden entity (its name prefix), and only once (a candidate that already names them all is not rebuilt)."""
-    from synth.pipelines.deepsearch.task import GenConfig, TaskBuilder
-
-    kb = mini_kb
-    walk = Walk([kb.row("zorblang"), kb.row("frobnitz"), kb.row("saari")],
-                [edge(kb, "zorblang", "frobnitz"), edge(kb, "frobnitz", "saari")])
-    builder = TaskBuilder(kb, GenConfig(hops=(2, 2), partial_p=0.0), [], 1)
-    cand = builder._candidate(walk, random.Random(0))
-    assert not any(c.kind == "partial" for c in cand.formal.constraints)
-    named = builder._name_all(cand, random.Random(0))
-    prefixes = {var for var, row in named.formal.variables.items()   # never the answer's own name
-                if var != named.formal.target and rel.name_prefix(kb.doc(row).title)}
-    assert prefixes and {c.subject for c in named.formal.constraints if c.kind == "partial"} == prefixes
-    assert "whose name begins with" in named.question and builder._name_all(named, random.Random(0)) is None
