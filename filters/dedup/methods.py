@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 from synth.filters import ann
 
-
 CODES = {"exact": 1, "minhash": 2, "semantic": 3, "trajectory": 4, "answer_cap": 5}  # Removals.method
 
 

@@ -106,7 +106,6 @@ def test_same_inputs_same_output(tmp_path, planted):
 
 def test_removals_are_kept_per_row_and_a_removed_keeper_is_followed_to_the_survivor():
     import numpy as np
-
     from synth.filters.dedup.methods import Removals, final_keepers
 
     rm = Removals(np.ones(5, dtype=bool))
