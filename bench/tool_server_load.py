@@ -66,6 +66,11 @@ class Sampler(threading.Thread):
         rss = int(re.search(r"VmRSS:\s+(\d+)", text).group(1)) * 1024
         return rss, int(re.search(r"Threads:\s+(\d+)", text).group(1))
 
+    def cpu_seconds(self) -> float:
+        """CPU time of the server and its reaped children (the sandbox runs), from /proc/PID/stat."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
     def run(self) -> None:
         self.first = self.read()
         while not self.stop.wait(0.1):
@@ -73,18 +78,54 @@ class Sampler(threading.Thread):
             self.peak_rss, self.peak_threads = max(self.peak_rss, rss), max(self.peak_threads, threads)
 
 
-async def client(url: str, requests: int, offset: int, latencies: dict, counts: dict, deadline: float) -> None:
+def server_timing(header: str) -> dict[str, float]:
+    """`Server-Timing: work;dur=1.2, ...` -> {"work": 0.0012, ...} (seconds)."""
+    stages = {}
+    for part in filter(None, (p.strip() for p in header.split(","))):
+        name, _, dur = part.partition(";dur=")
+        stages[name] = float(dur) / 1e3
+    return stages
+
+
+async def loop_lag(lags: list[float], stop: asyncio.Event) -> None:
+    """How late this (client) event loop wakes from a 50 ms sleep: the client's own CPU starvation."""
+    while not stop.is_set():
+        asked = time.perf_counter()
+        await asyncio.sleep(0.05)
+        lags.append(time.perf_counter() - asked - 0.05)
+
+
+def arguments(tool: str, client_no: int, call_no: int) -> dict:
+    """Arguments unique per call (but for `open`), so the server's tool cache does not answer for the
+    tool: every python call is a real sandbox run, every search a real BM25 query."""
+    if tool == "python":
+        return {"code": f"print(sum(range({client_no * 1000 + call_no})))"}
+    if tool == "search":
+        return {**ARGS["search"], "query": f"{ARGS['search']['query']} c{client_no} n{call_no}"}
+    return ARGS[tool]
+
+
+def new_http(url: str, tls):
     import httpx
 
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, limits=limits,
-                                 timeout=120) as http:
+    # `verify=tls`: one SSL context for every client. httpx builds (and loads the CA bundle into) a new one
+    # per client otherwise: ~150 ms of CPU each, which blocks this event loop (see --legacy-client).
+    return httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, limits=limits,
+                             timeout=120, verify=tls)
+
+
+async def client(http, requests: int, offset: int, latencies: dict, counts: dict, deadline: float,
+                 stages: dict) -> None:
+    import httpx
+
+    async with http:
         for i in range(requests):
             tool = CYCLE[(offset + i) % len(CYCLE)]
-            started = time.perf_counter()
+            started, response = time.perf_counter(), None
             while time.monotonic() < deadline:
                 try:
-                    response = await http.post(f"/tools/{tool}", json=ARGS[tool])
+                    response = await http.post(f"/tools/{tool}", json=arguments(tool, offset, i))
                 except httpx.TransportError as exc:
                     counts["connection_errors"] += 1
                     counts[f"error_{type(exc).__name__}"] += 1
@@ -95,22 +136,49 @@ async def client(url: str, requests: int, offset: int, latencies: dict, counts: 
                     continue
                 counts[f"status_{response.status_code}"] += 1
                 break
-            latencies.setdefault(tool, []).append(time.perf_counter() - started)
+            latency = time.perf_counter() - started
+            latencies.setdefault(tool, []).append(latency)
+            if response is not None and "server-timing" in response.headers:
+                timing = server_timing(response.headers["server-timing"])
+                # outside the handler: the client, the network, and the server's loop before/after the handler
+                timing["outside"] = latency - timing.get("handler", 0.0)
+                for stage, seconds in timing.items():
+                    stages.setdefault(tool, {}).setdefault(stage, []).append(seconds)
 
 
-def drive(url: str, clients: int, requests: int, budget_s: float) -> tuple[dict, dict, float]:
+async def legacy_client(url: str, *args) -> None:
+    """Round two's client: its AsyncClient (and SSL context) built inside the load, blocking the loop."""
+    await client(new_http(url, True), *args)
+
+
+def drive(url: str, clients: int, requests: int, budget_s: float,
+          legacy: bool = False) -> tuple[dict, dict, float, dict]:
+    import ssl
+
     from collections import Counter
 
     latencies: dict[str, list[float]] = {}
+    stages: dict[str, dict[str, list[float]]] = {"client loop lag": {}}
     counts: Counter = Counter()
     deadline = time.monotonic() + budget_s
 
     async def main():
-        await asyncio.gather(*(client(url, requests, c, latencies, counts, deadline) for c in range(clients)))
+        stop, lags = asyncio.Event(), stages["client loop lag"].setdefault("lag", [])
+        monitor = asyncio.create_task(loop_lag(lags, stop))
+        if legacy:
+            await asyncio.gather(*(legacy_client(url, requests, c, latencies, counts, deadline, stages)
+                                   for c in range(clients)))
+        else:
+            tls = ssl.create_default_context()
+            https = [new_http(url, tls) for _ in range(clients)]  # an agent fleet's clients exist before the load
+            await asyncio.gather(*(client(https[c], requests, c, latencies, counts, deadline, stages)
+                                   for c in range(clients)))
+        stop.set()
+        await monitor
 
     started = time.perf_counter()
     asyncio.run(main())
-    return latencies, dict(counts), time.perf_counter() - started
+    return latencies, dict(counts), time.perf_counter() - started, stages
 
 
 def slow_loris(url: str, connections: int, limit_s: float) -> list[float]:
@@ -137,7 +205,7 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def report(args, base, load, counts, seconds, closed, sampler) -> None:
+def report(args, base, load, counts, seconds, closed, sampler, stages, cpu) -> None:
     every = [v for values in load.values() for v in values]
     lone = [v for values in base.values() for v in values]
     print(f"clients {args.clients} x {args.requests} requests: {len(every)} calls in {seconds:.1f} s "
@@ -146,6 +214,14 @@ def report(args, base, load, counts, seconds, closed, sampler) -> None:
           f"(one lone client: p50 {pct(lone, 0.5) * 1e3:.1f} ms; ratio p50 {pct(every, 0.5) / pct(lone, 0.5):.1f}x)")
     for tool, values in sorted(load.items()):
         print(f"  {tool:7s} n={len(values):5d} p50 {pct(values, 0.5) * 1e3:8.1f} ms  p99 {pct(values, 0.99) * 1e3:8.1f} ms")
+    calls = max(1, len(every))
+    print(f"CPU during the load: server {cpu[0]:.1f} s (sandbox children included; {cpu[0] / calls * 1e3:.1f} ms/call), "
+          f"this client {cpu[1]:.1f} s ({cpu[1] / calls * 1e3:.1f} ms/call), over {seconds:.1f} s on "
+          f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
+    print("per stage (server-measured from Server-Timing; outside = client latency - handler):")
+    for tool, table in sorted(stages.items()):
+        cells = [f"{stage} {pct(v, 0.5) * 1e3:.1f}/{pct(v, 0.99) * 1e3:.1f}" for stage, v in table.items()]
+        print(f"  {tool:15s} p50/p99 ms: " + ", ".join(cells))
     print(f"slow loris: {len(closed)} connections, all closed after {max(closed):.2f} s "
           f"(limit {args.request_timeout:g} s; min {min(closed):.2f} s)")
     rss0, threads0 = sampler.first
@@ -160,6 +236,8 @@ def main() -> int:
     parser.add_argument("--slow-loris", type=int, default=100)
     parser.add_argument("--request-timeout", type=float, default=5.0)
     parser.add_argument("--python-workers", type=int, default=8)
+    parser.add_argument("--legacy-client", action="store_true",
+                        help="round two's client (an SSL context built per client during the load), to compare")
     parser.add_argument("--budget-s", type=float, default=540.0, help="stop retrying after this long")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -167,11 +245,13 @@ def main() -> int:
         try:
             sampler = Sampler(proc.pid)
             sampler.start()
-            base, _, _ = drive(url, 1, len(CYCLE) * 2, args.budget_s)
-            load, counts, seconds = drive(url, args.clients, args.requests, args.budget_s)
+            base, _, _, _ = drive(url, 1, len(CYCLE) * 2, args.budget_s)
+            cpu = (sampler.cpu_seconds(), time.process_time())
+            load, counts, seconds, stages = drive(url, args.clients, args.requests, args.budget_s, args.legacy_client)
+            cpu = (sampler.cpu_seconds() - cpu[0], time.process_time() - cpu[1])
             closed = slow_loris(url, args.slow_loris, args.request_timeout)
             sampler.stop.set()
-            report(args, base, load, counts, seconds, closed, sampler)
+            report(args, base, load, counts, seconds, closed, sampler, stages, cpu)
         finally:
             proc.terminate()
             proc.wait(timeout=30)

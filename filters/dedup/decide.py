@@ -82,7 +82,7 @@ class DecideStep(PipelineStep):
         past = Loaded(opts.index, opts.run_key, ["exact", "traj", "answer_hash"],
                       opts.dim if "semantic" in opts.methods else 0)
         rm = mt.Removals(np.ones(len(meta["pos"]), dtype=bool))
-        prio = mt.priority(meta["verified"], meta["length"], meta["pos"])
+        prio = mt.priority(meta.pop("verified"), meta.pop("length"), meta["pos"])  # read once: freed here
         report = {"signed": len(prio), "index_runs": [r.path.name for r in past.runs], "methods": {}}
         with self.track_time():
             for method in opts.methods:
@@ -106,10 +106,10 @@ class DecideStep(PipelineStep):
 
     def _apply(self, method: str, meta: dict, rm: mt.Removals, prio: np.ndarray, past: Loaded) -> dict:
         opts = self.options
-        if method == "exact":
-            mt.by_key("exact", meta["exact"], rm, prio, past.columns["exact"])
+        if method == "exact":  # a key column is read by one method only: freed once it has run
+            mt.by_key("exact", meta.pop("exact"), rm, prio, past.columns["exact"])
         elif method == "trajectory":
-            mt.by_key("trajectory", meta["traj"], rm, prio, past.columns["traj"])
+            mt.by_key("trajectory", meta.pop("traj"), rm, prio, past.columns["traj"])
         elif method == "minhash":
             clusters = mt.read_minhash_clusters(self.cluster_dir, meta["offsets"], past)
             mt.minhash(clusters, rm, prio)

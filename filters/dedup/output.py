@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 from synth.filters.dedup import index as ix
-from synth.filters.dedup.methods import final_keepers
+from synth.filters.dedup.methods import CODES, final_keepers
 
 from synth.sources import task_range
 
@@ -34,13 +34,14 @@ def load_meta(sign_dir: Path, tasks: int, keys=KEYS) -> dict:
     `offsets`. Filled batch by batch into arrays sized from the files' footers: no second copy."""
     import pyarrow.parquet as pq
 
-    files = [pq.ParquetFile(meta_file(sign_dir, t)) for t in range(tasks)]
+    # pre_buffer off, one thread: pyarrow's read-ahead held ~20 MB more at 1M rows than the arrays themselves
+    files = [pq.ParquetFile(meta_file(sign_dir, t), pre_buffer=False) for t in range(tasks)]
     offsets = np.cumsum([0] + [f.metadata.num_rows for f in files])
     types = {name: files[0].schema_arrow.field(name).type.to_pandas_dtype() for name in keys} if files else {}
     meta = {k: np.zeros(int(offsets[-1]), dtype=types.get(k, np.float64)) for k in keys}
     for task, parquet in enumerate(files):
         at = int(offsets[task])
-        for batch in parquet.iter_batches(batch_size=65536, columns=list(keys)):
+        for batch in parquet.iter_batches(batch_size=65536, columns=list(keys), use_threads=False):
             for k in keys:
                 meta[k][at:at + batch.num_rows] = batch.column(k).to_numpy()
             at += batch.num_rows
@@ -69,31 +70,28 @@ def current_ids(sign_dir: Path, meta: dict, rows: np.ndarray) -> dict[int, str]:
 
 
 def _removals(sign_dir: Path, meta: dict, rm, past, cap: int):
-    """(positions, render) of every dedup removal, sorted by position; `render(i)` is the JSON line of the
-    i-th. Lines are rendered as they are written: held all at once they cost ~4 kB each (orjson's buffer)."""
-    if not rm.parts:
+    """(positions, render) of every dedup removal in row order, which is input order (sign tasks cover
+    consecutive input ranges and keep their records' order); `render(i)` is the JSON line of the i-th.
+    Lines are rendered as they are written: held all at once they cost ~4 kB each (orjson's buffer)."""
+    rows = np.flatnonzero(rm.method)
+    if not len(rows):
         return np.zeros(0, np.int64), None
-    rows = np.concatenate([p["rows"] for p in rm.parts])
-    keepers = np.concatenate([p["keepers"] for p in rm.parts])
-    sizes = np.concatenate([p["sizes"] for p in rm.parts])
-    scores = np.concatenate([p["scores"] for p in rm.parts])
-    methods = [p["method"] for p in rm.parts]
-    kinds = np.concatenate([np.full(len(p["rows"]), i, np.int16) for i, p in enumerate(rm.parts)])
-    final = final_keepers(rm, rows, keepers)
+    keepers, final = rm.keeper[rows], final_keepers(rm, rows)
     labels = current_ids(sign_dir, meta, np.r_[keepers[keepers >= 0], final[final >= 0]])
     labels.update({-(g + 1): name for g, name in past.labels(-(keepers[keepers < 0] + 1)).items()})
-    order = np.argsort(meta["pos"][rows], kind="stable")
+    names = {code: name for name, code in CODES.items()}
 
     def render(at: int) -> bytes:
-        i = order[at]
-        method, keeper, kept = methods[kinds[i]], int(keepers[i]), int(final[i])
+        row, keeper, kept = rows[at], int(keepers[at]), int(final[at])
+        method = names[int(rm.method[row])]
+        score = float(rm.score[row]) if rm.score is not None else float("nan")
         why = "cosine {score:.3f}" if (method == "semantic" and keeper < 0) else WHY[method]
-        why = why.format(size=int(sizes[i]), score=float(scores[i]), cap=cap)
+        why = why.format(size=int(rm.size[row]), score=score, cap=cap)
         via = "" if kept == keeper else f" via {labels[keeper]}, removed later"
-        return orjson.dumps({"pos": int(meta["pos"][rows[i]]), "reason": REASONS[method],
+        return orjson.dumps({"pos": int(meta["pos"][row]), "reason": REASONS[method],
                              "detail": f"kept {labels[kept]} ({why}{via})", "step": f"dedup_{method}"})
 
-    return meta["pos"][rows][order], render
+    return meta["pos"][rows], render
 
 
 def write_decisions(folder: Path, sign_dir: Path, meta: dict, rm, past, total: int, tasks: int, cap: int) -> None:

@@ -26,12 +26,29 @@ RARE_SHARE = 1 / 4000  # a word in fewer than this share of entries finds its en
 MIN_WORDS = 2          # content words an abstract description must keep
 MAX_MODIFIERS = 1      # modifier phrases kept after the head (longer reads as a quote)
 _BOUNDARY = re.compile(r"[,;:(\[\"“]|\s(?:which|that|who|whose|where|when|i\.e\.|e\.g\.|and is|but)\s|\.\s|\.$")
-_PREPS = frozenset(["by", "at", "in", "on", "for", "from", "with", "of", "to", "into", "under", "using", "via", "between", "over", "about", "as"])
+_PREPS = frozenset(["by", "at", "in", "on", "for", "from", "with", "of", "to", "into", "under", "using", "via", "between", "over", "about", "as",
+                    # read in round 3: "a boundary across" (a preposition the list lacked became the head noun)
+                    "across", "through", "within", "without", "against", "among", "along", "around", "behind",
+                    "beyond", "during", "toward", "towards", "upon", "onto", "per", "inside", "outside", "near",
+                    "below", "above", "beneath", "throughout", "except", "versus", "after", "before", "since",
+                    "until", "like", "than", "via"])
 _DETERMINERS = frozenset(["a", "an", "the"])
 _DANGLING = frozenset(["no", "any", "its", "their", "his", "her", "this", "these", "those", "such", "both", "either", "than", "very", "also", "more", "most", "as", "best", "well", "now", "still", "first", "widely"])
 _RELATIVES = frozenset(["which", "that", "who", "whom", "whose", "where", "when"])
 MAX_MODIFIER_WORDS = 6  # a longer modifier phrase is a quote, and shares 13-grams with its entry (leak guard)
 _VERBS = frozenset(["is", "are", "was", "were", "has", "have", "had", "does", "do", "can", "could", "will", "would", "shall", "should", "may", "might", "must", "refers", "means", "other", "same", "following", "above", "previous", "latter", "former"])  # verbs, or anaphora: a clause, not a name
+# third-person verbs that end a clipped clause ("A PLD consists | of logic elements"): as the last word of the
+# head they read as a noun ("a hardware term described as consists of ..."), so such a head is a clause
+_VERB_FORMS = frozenset(["consists", "contains", "provides", "allows", "enables", "lets", "describes", "defines",
+                         "represents", "includes", "produces", "requires", "performs", "stores", "implements",
+                         "converts", "generates", "translates", "computes", "specifies", "handles", "denotes",
+                         "indicates", "operates", "connects", "transmits", "sends", "receives", "displays",
+                         "manages", "creates", "becomes", "supports", "takes", "gives", "makes", "comprises",
+                         "involves", "occurs", "exists", "depends", "belongs", "lies", "appears", "acts", "serves",
+                         "determines", "causes", "ensures", "gets", "goes", "comes", "consist", "contain", "works",
+                         "maps", "keeps", "holds", "runs", "uses", "refers", "means", "says", "calls", "checks"])
+# particles of phrasal verbs ("An organisation set up | to coordinate"): a head ending in one is a clause
+_PARTICLES_OF_VERBS = frozenset(["up", "out", "off", "down", "away", "back"])
 HEAD_WORDS = 2         # content words of the head noun phrase shown (the head noun and one modifier)
 MAX_HEAD = 5           # a longer head without a preposition is a clause ("The parser derives ..."), not a name
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-+#]*")
@@ -133,7 +150,8 @@ def abstract(kb, quote: str, hidden_names: list[str], modifiers: int | None = No
 def _head(kb, seg: list[str], hidden: set[str], elided: list[str]) -> list[str] | None:
     """The head noun phrase without rare, proper or hidden words, at most HEAD_WORDS content words
     (the last is the head noun); None when it is a clause or its head noun had to go."""
-    if any(w.lower().endswith("ly") or w.lower() in _VERBS | _COORDINATORS for w in seg[1:]):
+    if any(w.lower().endswith("ly") or w.lower() in _VERBS | _COORDINATORS | _VERB_FORMS for w in seg[1:]) \
+            or seg[-1].lower() in _PARTICLES_OF_VERBS:
         return None  # an adverb or a verb: a clause ("the output typically goes ..."); "x or y": two heads
     body = [w for w in seg if w.lower() not in _DETERMINERS]
     while body and _dangles(body[-1]):
@@ -163,6 +181,8 @@ def _modifiers(kb, segs: list[list[str]], hidden: set[str], elided: list[str], l
             elided.append(kept[-1].pop())
         else:
             elided.append(" ".join(kept.pop()))
+    if kept and _fragment(kept[-1]):   # trimming can leave a bare infinitive ("to coordinate the" -> "to coordinate")
+        elided.append(" ".join(kept.pop()))
     return kept
 
 
@@ -172,7 +192,7 @@ def _fragment(seg: list[str]) -> bool:
     ("one used to create and print", "one on one side and interconnections")."""
     low = [w.lower() for w in seg]
     return (any(w in _ANAPHORA or w in _CLAUSE_VERBS or w in _COORDINATORS for w in low)  # "create and print"
-            or (len(low) >= 2 and low[-2] == "to"))
+            or (len(low) >= 2 and low[-2] == "to") or low[-1] in _VERB_FORMS)
 
 
 def _render(head: list[str], mods: list[list[str]]) -> str:

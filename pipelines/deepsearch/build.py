@@ -60,6 +60,7 @@ def build_job(opts, config: dict):
     from synth.pipelines.deepsearch.step import COMMAND, TemplateTasks
     from synth.pipelines.deepsearch.strength import parse_size
     from synth.pipelines.deepsearch.task import GenConfig
+    from synth.pipelines.deepsearch.walk import WalkConfig, can_start
 
     from synth import manifest as mf
     from synth.engine import Job
@@ -83,7 +84,9 @@ def build_job(opts, config: dict):
     from synth.pipelines.eval.failures import failure_plan
 
     mined = failure_plan(opts.from_failures, hops, opts.backoff, opts.cycle)
-    plan, plan_stats = plan_seeds(kb, policy, opts.seed, mined["prefer"])
+    walk_cfg = WalkConfig(min_depth=hops[0], max_hops=hops[1], max_in_degree=opts.max_in_degree)
+    plan, plan_stats = plan_seeds(kb, policy, opts.seed, mined["prefer"],
+                                  can_start=lambda row: can_start(kb, row, walk_cfg))
     if mined["prefer"] and not plan_stats["preferred"]["eligible"]:
         raise UserError(f"{opts.from_failures}: none of the {len(mined['prefer'])} entities the model failed on "
                         "can seed a task here (other corpus, or outside --since/--seed-in-degree/--seed-chars)")

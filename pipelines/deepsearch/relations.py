@@ -6,8 +6,8 @@ A link occurrence S -> O gets a relation type from the words right before its an
 ("a language that was developed at ...") and the predicate is the same function on every link the
 solver looks at, so the question never claims a relation the uniqueness check did not test.
 
-Attributes of an entity: its categories (the corpus's own tags), its year (the first year its entry
-mentions: the period operator turns it into a decade), its name shape (the partial operator).
+Attributes of an entity: its categories (the corpus's own tags), its year (a year its entry
+ties to an event of the entity: the period operator turns it into a decade), its name shape (the partial operator).
 """
 
 from __future__ import annotations
@@ -68,13 +68,31 @@ def _relation(kb, src_row: int, start: int) -> str:
     return RELATED
 
 
-def year_of(kb, row: int) -> int | None:
-    """The entity's year: the first year its entry mentions (None if none)."""
-    def first() -> int | None:
-        found = tx.years(kb.doc(row).text)
-        return found[0] if found else None
+# The entity's own date is a year its entry ties to an event of the entity ("developed at MIT in 1975",
+# "born 1915", "In 1989 it was released"), not the first year it mentions: that was often a citation
+# ("Springer 1990"), a predecessor's date ("based on the 1958 Algol") or an edit stamp, so the period
+# operator stated a decade the entity is not from (issue 20, round 3).
+_DATE_VERBS = (r"(?i:released|developed|designed|written|created|invented|introduced|founded|established|launched|"
+               r"announced|published|began|begun|started|appeared|formed|built|proposed|defined|standardi[sz]ed|"
+               r"adopted|produced|implemented|born|coined|shipped|unveiled|completed|devised|incorporated|"
+               r"first used|came out|since|dates from)")
+_YEAR_ONLY = r"(?:1[89]\d\d|20[0-2]\d)"
+_VERB_THEN_YEAR = re.compile(r"\b" + _DATE_VERBS + r"\b[^.;:()\[\]\"]{0,40}?\b(" + _YEAR_ONLY + r")\b")
+_YEAR_THEN_VERB = re.compile(r"\b[Ii]n (?:[A-Z][a-z]+ )?(" + _YEAR_ONLY + r")\b[^.;:()\[\]\"]{0,50}?\b" + _DATE_VERBS + r"\b")
+_CITATION = re.compile(r"\[[^\]]*\]|\"[^\"]*\"[^.\n]*|\b(?:pp|Proc|LNCS|TR|ISBN|Vol)\b[^.\n]*")
 
-    return kb.cache("year").get_or(row, first)
+
+def own_year(text: str) -> int | None:
+    """The first year the text ties to an event of its entity (see _DATE_VERBS), citations left out."""
+    clean = _CITATION.sub(" ", text)
+    found = [(m.start(1), int(m.group(1))) for pattern in (_VERB_THEN_YEAR, _YEAR_THEN_VERB)
+             for m in pattern.finditer(clean) if tx.years(m.group(1))]
+    return min(found)[1] if found else None
+
+
+def year_of(kb, row: int) -> int | None:
+    """The entity's year (own_year of its entry; None if its entry dates no event of its own)."""
+    return kb.cache("own_year").get_or(row, lambda: own_year(kb.doc(row).text))
 
 
 def name_prefix(title: str) -> str | None:

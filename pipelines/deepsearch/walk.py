@@ -20,6 +20,8 @@ from synth.pipelines.deepsearch.relations import RELATED, relation_at
 from synth.pipelines.grammar import type_noun
 
 CLIMB_K = 10  # a link is walked only if its source ranks this high when searched from its object (climbable)
+CLIMB_TRIES = 8  # edges checked for climbability per choice: 4 left many nodes with a climbable link "dead"
+CHAIN_BUDGET = 12  # nodes the chain may expand while backtracking out of dead ends, per walk try
 
 
 @dataclass(frozen=True)
@@ -97,16 +99,20 @@ def climbable(kb, edge: Edge, k: int = CLIMB_K) -> bool:
     return kb.cache("climbable").get_or((edge.src, edge.dst), rank)
 
 
-def _choose_climbable(rng: random.Random, kb, edges: list[Edge], tries: int = 4) -> Edge | None:
-    """A weighted draw among the edges a searcher can climb (see `climbable`); None when the first `tries`
-    drawn edges all fail (each check is one BM25 query)."""
+def _climbable_draws(rng: random.Random, kb, edges: list[Edge], tries: int = CLIMB_TRIES):
+    """Weighted draws without replacement among `edges`, yielding those a searcher can climb (see
+    `climbable`); at most `tries` edges are checked (each check is one BM25 query, cached)."""
     pool = list(edges)
     for _ in range(min(tries, len(pool))):
         edge = _choose(rng, kb, pool)
-        if climbable(kb, edge):
-            return edge
         pool.remove(edge)
-    return None
+        if climbable(kb, edge):
+            yield edge
+
+
+def _choose_climbable(rng: random.Random, kb, edges: list[Edge], tries: int = CLIMB_TRIES) -> Edge | None:
+    """The first climbable edge of a weighted draw (see `_climbable_draws`), or None."""
+    return next(_climbable_draws(rng, kb, edges, tries), None)
 
 
 def _fresh_edges(kb, walk: Walk, row: int, cfg: WalkConfig, need_out: bool) -> list[Edge]:
@@ -123,19 +129,53 @@ def _fresh_edges(kb, walk: Walk, row: int, cfg: WalkConfig, need_out: bool) -> l
     return out
 
 
-def _chain(kb, rng: random.Random, walk: Walk, cfg: WalkConfig) -> None:
-    """Extend from the newest node until the walk has `min_depth` edges in a row."""
-    while len(walk.edges) < cfg.min_depth:
-        current = walk.nodes[-1]
-        need_out = len(walk.edges) + 1 < cfg.min_depth
-        options = _fresh_edges(kb, walk, current, cfg, need_out)
-        if not options:
-            raise WalkError("dead_end", f"no usable link out of {kb.doc(current).id!r} at depth {len(walk.edges)}")
-        edge = _choose_climbable(rng, kb, options)
-        if edge is None:
-            raise WalkError("dead_end", f"no link out of {kb.doc(current).id!r} a searcher could climb back")
+def can_start(kb, row: int, cfg: WalkConfig) -> bool:
+    """Whether some chain of `min_depth` usable, climbable links leaves `row` (depth first, every link looked
+    at, no draw; past CHAIN_BUDGET expansions it answers yes rather than exclude a seed unexamined). The seed
+    plan excludes entities that fail it: a first hop alone was not enough, the item then died one hop on
+    ("no usable link out of 'data glove' at depth 1")."""
+    return _can_chain(kb, Walk([row]), cfg, [CHAIN_BUDGET])
+
+
+def _can_chain(kb, walk: Walk, cfg: WalkConfig, budget: list[int]) -> bool:
+    if len(walk.edges) >= cfg.min_depth or budget[0] <= 0:
+        return True
+    need_out = len(walk.edges) + 1 < cfg.min_depth
+    for edge in _fresh_edges(kb, walk, walk.nodes[-1], cfg, need_out):
+        if not climbable(kb, edge):
+            continue
+        budget[0] -= 1
+        if _can_chain(kb, Walk(walk.nodes + [edge.dst], walk.edges + [edge]), cfg, budget):
+            return True
+    return False
+
+
+def _chain(kb, rng: random.Random, walk: Walk, cfg: WalkConfig, budget: list[int] | None = None) -> None:
+    """Extend from the newest node until the walk has `min_depth` edges in a row. Depth first with
+    backtracking: when the node an edge reaches has no usable link onward, the next climbable edge is tried
+    (within CHAIN_BUDGET expansions) instead of giving the walk try up at the first dead end."""
+    budget = [CHAIN_BUDGET] if budget is None else budget
+    if len(walk.edges) >= cfg.min_depth:
+        return
+    current = walk.nodes[-1]
+    need_out = len(walk.edges) + 1 < cfg.min_depth
+    options = _fresh_edges(kb, walk, current, cfg, need_out)
+    if not options:
+        raise WalkError("dead_end", f"no usable link out of {kb.doc(current).id!r} at depth {len(walk.edges)}")
+    last = WalkError("dead_end", f"no link out of {kb.doc(current).id!r} a searcher could climb back")
+    for edge in _climbable_draws(rng, kb, options):
+        if budget[0] <= 0:
+            break
+        budget[0] -= 1
         walk.edges.append(edge)
         walk.nodes.append(edge.dst)
+        try:
+            _chain(kb, rng, walk, cfg, budget)
+            return
+        except WalkError as exc:
+            last = exc
+            del walk.edges[-1], walk.nodes[-1]
+    raise last
 
 
 def _cycle_edge(kb, rng: random.Random, walk: Walk) -> Edge | None:
@@ -200,8 +240,10 @@ def extend(kb, rng: random.Random, walk: Walk, cfg: WalkConfig) -> bool:
 
 
 def grounded_walk(kb, seed_row: int, hops: int, rng: random.Random, cfg: WalkConfig) -> Walk:
-    """A walk of exactly `hops` edges with depth >= min_depth, or WalkError."""
-    last = None
+    """A walk of `hops` edges with depth >= min_depth, or WalkError. When no try reaches `hops`, the longest
+    walk found that still has min_depth edges is returned: its hop count lies in the requested range too
+    (the drawn count is a target, not a rule), and a seed whose graph ends one hop short is not wasted."""
+    last, best = None, None
     for _ in range(cfg.tries):
         walk = Walk([seed_row])
         try:
@@ -213,5 +255,9 @@ def grounded_walk(kb, seed_row: int, hops: int, rng: random.Random, cfg: WalkCon
             pass
         if len(walk.edges) >= hops:
             return walk
+        if best is None or len(walk.edges) > len(best.edges):
+            best = walk
         last = WalkError("dead_end", f"only {len(walk.edges)} of {hops} hops from {kb.doc(seed_row).id!r}")
+    if best is not None:
+        return best
     raise last or WalkError("dead_end")

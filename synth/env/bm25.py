@@ -25,7 +25,8 @@ def _tokenizer(params: dict):
     return Tokenizer(stemmer=stemmer, stopwords=params.get("stopwords") or [])
 
 
-def build_bm25(texts: Iterable[str], out: Path, tick: Callable[[int], None], params: dict | None = None) -> dict:
+def build_bm25(texts: Iterable[str | Iterable[str]], out: Path, tick: Callable[[int], None],
+               params: dict | None = None) -> dict:
     """Index `texts` (one per article, in article order) into `out`; returns the recorded parameters."""
     import bm25s
 
@@ -62,15 +63,41 @@ def _pieces(text: str, size: int = PIECE_CHARS) -> Iterator[str]:
     yield text[start:]
 
 
-def _tokenized_docs(tokenizer, texts: Iterable[str], piece_chars: int = PIECE_CHARS) -> Iterator[np.ndarray]:
+def rejoin_at_spaces(pieces: Iterable[str], min_chars: int = 1 << 16) -> Iterator[str]:
+    """Text pieces cut anywhere, gathered to at least `min_chars` and re-cut at their last space (the rest
+    carried into the next), so no word is split between two parts; a piece without a space goes as it is
+    (as `_pieces` cuts a huge word). Small pieces are gathered because a piece without any token would
+    add the tokenizer's empty token, which the whole text does not have."""
+    carry = ""
+    for piece in pieces:
+        carry += piece
+        if len(carry) < min_chars:
+            continue
+        cut = carry.rfind(" ")
+        yield carry[:cut] if cut > 0 else carry
+        carry = carry[cut:] if cut > 0 else ""
+    if carry:
+        yield carry
+
+
+def _parts_pieces(text: str | Iterable[str], piece_chars: int) -> Iterator[str]:
+    """A document given whole, or as parts (title line, text pieces) each ending where a word may end,
+    so they need not be concatenated into a copy."""
+    for part in (text,) if isinstance(text, str) else text:
+        yield from _pieces(part, piece_chars)
+
+
+def _tokenized_docs(tokenizer, texts: Iterable[str | Iterable[str]], piece_chars: int = PIECE_CHARS
+                    ) -> Iterator[np.ndarray]:
     """Token ids per document (int32 arrays: ~8x smaller than lists of ints). A document is tokenized a
     piece at a time: the tokenizer's lists of strings and ints for a whole 20 MB page would take ~20x its
-    size; per piece they take ~20x a megabyte, and the page's ids 4 bytes a token."""
+    size; per piece they take ~20x a megabyte, and the page's ids 4 bytes a token. A document may come as
+    parts (whitespace-ended, so the tokens are those of their concatenation)."""
     owner: deque[tuple[int, bool]] = deque()  # (document, last piece of it) of each piece handed out
 
     def pieces():
         for number, text in enumerate(texts):
-            parts = _pieces(text, piece_chars)
+            parts = _parts_pieces(text, piece_chars)
             piece = next(parts)
             for following in parts:
                 owner.append((number, False))

@@ -9,6 +9,7 @@ OUT is refused unless `force`, which rebuilds from scratch. Nothing is cached ou
 from __future__ import annotations
 
 import hashlib
+import itertools
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -148,7 +149,7 @@ def _article_rows(paths: CorpusPaths) -> Iterator[tuple[str, str, str]]:
     """(id, title, text) of every article, in row order, streamed from the IPC file."""
     import pyarrow as pa
 
-    reader = pa.ipc.open_file(pa.memory_map(str(paths.docs_arrow), "r"))
+    reader = pa.ipc.open_file(pa.OSFile(str(paths.docs_arrow), "r"))  # not mapped: see bm25_texts
     for i in range(reader.num_record_batches):
         batch = reader.get_batch(i).to_pydict()
         for doc_id, title, text, redirect in zip(batch["id"], batch["title"], batch["text"], batch["redirect_to"]):
@@ -156,11 +157,26 @@ def _article_rows(paths: CorpusPaths) -> Iterator[tuple[str, str, str]]:
                 yield doc_id, title, text
 
 
-def bm25_texts(paths: CorpusPaths) -> Iterator[str]:
-    """What BM25 indexes per article: title, aliases (redirects to it), text."""
+def bm25_texts(paths: CorpusPaths) -> Iterator[Iterator[str]]:
+    """What BM25 indexes per article: title, aliases (redirects to it), text; as parts (the title line,
+    then the text a megabyte at a time from the Arrow buffer, cut at spaces), so a large page is never
+    one Python string."""
+    import pyarrow as pa
+
+    from synth.env.bm25 import rejoin_at_spaces
+    from synth.env.ingest import text_pieces
+
     aliases = _aliases(paths)
-    for doc_id, title, text in _article_rows(paths):
-        yield " ".join([title, *aliases.get(doc_id, [])[:20]]) + "\n" + text
+    # Read, not memory-mapped: the pages of a mapped file that were read stay resident while the map is
+    # open, so the whole documents file would end up in this process's memory by the last article.
+    reader = pa.ipc.open_file(pa.OSFile(str(paths.docs_arrow), "r"))
+    for b in range(reader.num_record_batches):
+        batch = reader.get_batch(b)
+        small = batch.select(["id", "title", "redirect_to"]).to_pydict()
+        for i, (doc_id, title, redirect) in enumerate(zip(small["id"], small["title"], small["redirect_to"])):
+            if redirect is None:
+                header = " ".join([title, *aliases.get(doc_id, [])[:20]]) + "\n"
+                yield itertools.chain([header], rejoin_at_spaces(text_pieces(batch.column("text"), i)))
 
 
 def dense_passages(paths: CorpusPaths, cfg: DenseConfig) -> Iterator[tuple[int, str]]:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 
 from synth.env.layout import DOCS_SCHEMA, TITLES_SCHEMA, UNRESOLVED_SCHEMA, CorpusPaths, rejects_schema
@@ -65,19 +66,26 @@ class _Rejects:
 def _problem(doc: RawDoc, ids: set[str], max_doc_bytes: int | None = None) -> tuple[str, str] | None:
     if doc.problem:
         return doc.problem
-    if max_doc_bytes and len(doc.text) > max_doc_bytes // 4 and len(doc.text.encode("utf-8")) > max_doc_bytes:
-        return ("doc_too_large", f"text of {len(doc.text.encode('utf-8'))} bytes over --max-doc-bytes {max_doc_bytes}")
+    if max_doc_bytes and len(doc.text) > max_doc_bytes // 4 and (size := utf8_size(doc.text)) > max_doc_bytes:
+        return ("doc_too_large", f"text of {size} bytes over --max-doc-bytes {max_doc_bytes}")
     if not doc.id:
         return ("missing_id", "")
     if not doc.title.strip():
         return ("missing_title", "")
     if doc.id in ids:
         return ("duplicate_id", doc.id)
-    if doc.redirect is None and not doc.text.strip():
+    if doc.redirect is None and (not doc.text or doc.text.isspace()):  # (strip() would copy a large page)
         return ("empty_text", "")
     if doc.redirect is not None and not doc.redirect.strip():
         return ("redirect_unresolved", "redirect without a target")
     return None
+
+
+def utf8_size(text: str, piece: int = 1 << 20) -> int:
+    """len(text.encode("utf-8")) without the encoded copy (a 20 MB page would make one)."""
+    if text.isascii():
+        return len(text)
+    return sum(len(text[at: at + piece].encode("utf-8", "surrogatepass")) for at in range(0, len(text), piece))
 
 
 def stage(source: Iterable[RawDoc], paths: CorpusPaths, tick: Callable[[int], None],
@@ -129,7 +137,8 @@ def _resolve_redirects(state: Ingested, redirects: dict) -> dict[str, str | None
 
 
 def finalize(state: Ingested, redirects: dict, paths: CorpusPaths, tick: Callable[[int], None]) -> Ingested:
-    """Pass 2: final rows, redirect ids, documents parquet + IPC, titles table, content hash."""
+    """Pass 2: final rows, redirect ids, documents parquet + IPC, titles table, content hash. Texts stay
+    in Arrow from the staged file to both outputs (never Python strings): a 20 MB page is not copied."""
     final = _resolve_redirects(state, redirects)
     digest = hashlib.sha256()
     dropped: list[dict] = []
@@ -137,7 +146,9 @@ def finalize(state: Ingested, redirects: dict, paths: CorpusPaths, tick: Callabl
             BatchWriter(paths.docs_arrow, DOCS_SCHEMA, fmt="ipc") as ipc, \
             BatchWriter(paths.titles, TITLES_SCHEMA) as titles:
         for batch in iter_batches(paths.staging / "docs.parquet"):
-            for row in batch.to_pylist():
+            small = batch.select([n for n in STAGED_DOCS.names if n != "text"]).to_pylist()
+            keep = []
+            for i, row in enumerate(small):
                 where = row.pop("where")
                 if row["id"] in final:
                     row["redirect_to"] = final[row["id"]]
@@ -145,17 +156,42 @@ def finalize(state: Ingested, redirects: dict, paths: CorpusPaths, tick: Callabl
                         dropped.append(reject_row(where, row["id"], row["title"], "redirect_unresolved",
                                                   f"target {redirects[row['id']]!r} not found"))
                         continue
+                keep.append(i)
                 state.rows[row["id"]] = len(state.rows)
                 tick(len(state.rows))
-                parquet.add(row)
-                ipc.add(row)
                 titles.add({"title": row["title"], "id": row["id"], "article": row["redirect_to"] or row["id"]})
-                digest.update(_row_bytes(row))
+                _hash_row(digest, row, text_pieces(batch.column("text"), i))
                 state.redirects += row["redirect_to"] is not None
+            out = _final_batch(batch, [small[i]["redirect_to"] for i in range(len(small))], keep)
+            parquet.write_batch(out)
+            ipc.write_batch(out)
     state.articles = len(state.rows) - state.redirects
     state.docs_hash = digest.hexdigest()
     _append_rejects(paths, dropped, state.rejected)
     return state
+
+
+def _final_batch(staged: pa.RecordBatch, redirect_to: list, keep: list[int]) -> pa.RecordBatch:
+    """The staged batch as DOCS_SCHEMA rows: resolved redirect ids, dropped rows left out."""
+    columns = [pa.array(redirect_to, pa.string()) if name == "redirect_to" else staged.column(name)
+               for name in DOCS_SCHEMA.names]
+    out = pa.record_batch(columns, schema=DOCS_SCHEMA)
+    return out if len(keep) == len(redirect_to) else out.take(pa.array(keep, pa.int64()))
+
+
+def text_pieces(column: pa.Array, i: int, piece: int = 1 << 20) -> Iterator[str]:
+    """Row i of a string column as str pieces of about `piece` bytes, decoded from the Arrow buffer in
+    place (no whole-value copy); an incremental decoder carries a character cut between pieces."""
+    import codecs
+
+    value = column.slice(i, 1)
+    offsets = value.buffers()[1]
+    data = value.buffers()[2]
+    first, last = (int(x) for x in np.frombuffer(offsets, dtype=np.int32)[value.offset: value.offset + 2])
+    view, decoder = memoryview(data)[first:last] if data is not None else memoryview(b""), \
+        codecs.getincrementaldecoder("utf-8")()
+    for at in range(0, len(view), piece):
+        yield decoder.decode(view[at: at + piece], final=at + piece >= len(view))
 
 
 def iso(stamp) -> str | None:
@@ -163,8 +199,21 @@ def iso(stamp) -> str | None:
 
 
 def _row_bytes(row: dict) -> bytes:
+    """What the content hash reads per row (the reference for `_hash_row`)."""
     values = [row["id"], row["title"], row["text"], row["updated_at"], row["categories"], row["redirect_to"]]
     return json.dumps(values, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def _hash_row(digest, row: dict, text: Iterable[str]) -> None:
+    """`digest.update(_row_bytes(row))` with the text given (and escaped, hashed) in pieces: the JSON of a
+    20 MB page (and its UTF-8 copy) is never built. JSON escapes character by character, so the pieces
+    concatenate to the whole text's escape."""
+    head = json.dumps([row["id"], row["title"]], ensure_ascii=False)[:-1]
+    tail = json.dumps([row["updated_at"], row["categories"], row["redirect_to"]], ensure_ascii=False)[1:]
+    digest.update(f'{head}, "'.encode())
+    for piece in text:
+        digest.update(json.dumps(piece, ensure_ascii=False)[1:-1].encode("utf-8"))
+    digest.update(f'", {tail}\n'.encode())
 
 
 def _append_rejects(paths: CorpusPaths, dropped: list[dict], counter: Counter) -> None:

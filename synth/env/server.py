@@ -1,13 +1,16 @@
 """`synth serve tools`: the corpus tools over HTTP/JSON for many concurrent agents (Starlette on uvicorn).
 
     GET  /health              {"status": "ok", "corpus_version": ..., "documents": n, "tools": [...]} (no token)
-    GET  /metrics             Prometheus text: requests by route and status, latency, in flight, the python
+    GET  /metrics             Prometheus text: requests by route and status, latency, seconds per tool and
+                              stage (python_wait, thread_wait, work, resume, handler), in flight, the python
                               queue, threads and resident memory
     GET  /tools               OpenAI function schemas (pass them as `tools=` to a chat completion)
     POST /call                {"name": "search", "arguments": {...} or "<JSON text>", "question": optional}
                               -> {"result": {...}}   (arguments as in an OpenAI tool call)
     POST /tools/NAME          body = the arguments object -> {"result": {...}}
-Every route but /health needs `Authorization: Bearer TOKEN` (401 otherwise). Bad requests (unknown tool,
+Every tool call's answer carries `Server-Timing: STAGE;dur=MS, ...` with the same stages, so a client can
+tell the server's queues from its own. Every route but /health needs `Authorization: Bearer TOKEN` (401
+otherwise). Bad requests (unknown tool,
 invalid arguments, malformed JSON) get HTTP 400 and {"error": code, "message": ...}; a missing document is a
 normal result ({"error": "doc_not_found"}), as an agent should see it. `question` turns on the 13-gram leak
 guard for that call.
@@ -47,8 +50,8 @@ class ServerLimits:
     max_connections: int = 4096      # open connections + requests beyond which uvicorn answers 503
     threads: int = 16                # tool calls running at once (the rest wait, as coroutines); more threads
     #                                  only starve the event loop of the GIL (search is CPU-bound Python)
-    request_read_s: float = 10.0     # a whole request (headers and body) must arrive within this
-    keep_alive_s: float = 75.0       # an idle keep-alive connection is closed after this (as nginx)
+    request_read_s: float = 10.0     # a whole request (headers and body) must arrive within this of its first byte
+    keep_alive_s: float = 75.0       # an idle connection (keep-alive, or new and silent) is closed after this
     call_s: float = 60.0             # a tool call answers within this, else 504
     max_body: int = 1 << 20          # larger bodies get 413
     drain_body: int = 16 << 20       # ...read and dropped up to this size first, so the client sees the 413
@@ -65,17 +68,31 @@ class _Metrics:
         self.in_flight = 0
         self.python_running = 0
         self.python_waiting = 0
+        self.stage_sum: Counter = Counter()  # (tool, stage) -> seconds
+        self.stage_count: Counter = Counter()
+        self.stage_max: dict = {}
 
     def observe(self, route: str, status: int, seconds: float) -> None:
         with self.lock:
             self.requests[(route, status)] += 1
             self.latency_sum[route] += seconds
 
+    def observe_stages(self, tool: str, stages: dict[str, float]) -> None:
+        with self.lock:
+            for stage, seconds in stages.items():
+                self.stage_sum[(tool, stage)] += seconds
+                self.stage_count[(tool, stage)] += 1
+                self.stage_max[(tool, stage)] = max(self.stage_max.get((tool, stage), 0.0), seconds)
+
     def text(self) -> str:
         lines = ["# TYPE synth_tools_requests_total counter"]
         lines += [f'synth_tools_requests_total{{route="{r}",status="{s}"}} {n}' for (r, s), n in sorted(self.requests.items())]
         lines.append("# TYPE synth_tools_request_seconds_sum counter")
         lines += [f'synth_tools_request_seconds_sum{{route="{r}"}} {v:.6f}' for r, v in sorted(self.latency_sum.items())]
+        for name, table in (("sum", self.stage_sum), ("count", self.stage_count), ("max", self.stage_max)):
+            lines.append(f"# TYPE synth_tools_stage_seconds_{name} {'gauge' if name == 'max' else 'counter'}")
+            lines += [f'synth_tools_stage_seconds_{name}{{tool="{t}",stage="{st}"}} {v:.6f}'
+                      for (t, st), v in sorted(table.items())]
         lines += [f"synth_tools_in_flight {self.in_flight}", f"synth_tools_python_running {self.python_running}",
                   f"synth_tools_python_waiting {self.python_waiting}",
                   f"process_threads {threading.active_count()}", f"process_resident_memory_bytes {_rss()}"]
@@ -177,24 +194,43 @@ def build_app(box: ToolBox, token: str, limits: ServerLimits | None = None):
         return JSONResponse({"status": "ok", "corpus_version": box.corpus.version, "documents": len(box.corpus),
                              "tools": list(box.tools)})
 
-    async def run_tool(name: str, arguments, question):
-        call = lambda: box.call(name, arguments, question=question)  # noqa: E731
-        work = anyio.to_thread.run_sync(call, limiter=state["limiter"])
+    async def run_tool(name: str, arguments, question, stages: dict[str, float]):
+        marks: dict[str, float] = {}
+
+        def call():
+            marks["begin"] = time.perf_counter()
+            try:
+                return box.call(name, arguments, question=question)
+            finally:
+                marks["end"] = time.perf_counter()
+
+        submitted = time.perf_counter()
+        # python calls wait on the sandbox (no GIL held) on threads of their own: they never hold the
+        # threads of the CPU-bound tools, so a burst of python calls does not delay search and open.
+        limiter = state["python_threads" if name == "python" else "limiter"]
+        work = anyio.to_thread.run_sync(call, limiter=limiter)
         try:
-            return await asyncio.wait_for(work, limits.call_s)
+            result = await asyncio.wait_for(work, limits.call_s)
         except TimeoutError:
             raise _Refused(504, "timeout", f"{name} did not answer within {limits.call_s:g} s") from None
+        # Where a call's time goes: waiting for a tool thread, the tool itself, and the event loop taking
+        # the result back (a loop starved of the GIL shows here, not in the tool).
+        stages.update(thread_wait=marks["begin"] - submitted, work=marks["end"] - marks["begin"],
+                      resume=time.perf_counter() - marks["end"])
+        return result
 
-    async def tools(request):
+    async def tools(request, stages: dict[str, float]):
         if request.method == "GET":
-            return JSONResponse(box.schemas())
+            return JSONResponse(box.schemas()), None
         name, arguments, question = _parse_call(request.url.path, await _read_body(request, limits))
         if name == "python" and "python" in box.tools:
+            queued = time.perf_counter()
             async with state["python"]:
-                result = await run_tool(name, arguments, question)
+                stages["python_wait"] = time.perf_counter() - queued
+                result = await run_tool(name, arguments, question, stages)
         else:
-            result = await run_tool(name, arguments, question)
-        return JSONResponse({"result": result})
+            result = await run_tool(name, arguments, question, stages)
+        return JSONResponse({"result": result}), name
 
     async def dispatch(request):
         route = request.url.path if request.url.path in ("/call", "/tools", "/metrics") else "/tools/NAME"
@@ -203,10 +239,10 @@ def build_app(box: ToolBox, token: str, limits: ServerLimits | None = None):
                           f"or set in {TOKEN_ENV})", {"WWW-Authenticate": "Bearer"})
         if route == "/metrics":
             return PlainTextResponse(metrics.text())
-        started = time.perf_counter()
+        started, stages, tool = time.perf_counter(), {}, None
         metrics.in_flight += 1
         try:
-            response = await tools(request)
+            response, tool = await tools(request, stages)
         except _Refused as exc:
             response = _error(exc.status, exc.code, str(exc), exc.headers)
         except ToolError as exc:
@@ -215,13 +251,18 @@ def build_app(box: ToolBox, token: str, limits: ServerLimits | None = None):
             response = _error(500, "internal_error", f"{type(exc).__name__}: {exc}")
         finally:
             metrics.in_flight -= 1
-        metrics.observe(route, response.status_code, time.perf_counter() - started)
+        stages["handler"] = time.perf_counter() - started
+        metrics.observe(route, response.status_code, stages["handler"])
+        if tool is not None and tool in box.tools:
+            metrics.observe_stages(tool, stages)
+        response.headers["Server-Timing"] = ", ".join(f"{k};dur={v * 1e3:.3f}" for k, v in stages.items())
         return response
 
     @contextlib.asynccontextmanager
     async def lifespan(app):  # inside the server's event loop: the limiter and semaphores belong to it
         state["limiter"] = anyio.CapacityLimiter(limits.threads)
         state["python"] = _PythonQueue(limits, metrics)
+        state["python_threads"] = anyio.CapacityLimiter(limits.python_workers)
         yield
 
     async def not_found(request, exc):
@@ -233,44 +274,54 @@ def build_app(box: ToolBox, token: str, limits: ServerLimits | None = None):
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found, 405: not_found})
 
 
-def _deadline_protocol(read_s: float):
-    """uvicorn's h11 protocol with a deadline for receiving each whole request. uvicorn itself times out
-    only idle keep-alive connections: a client that connects and sends nothing, or half a request, a byte
-    now and then (slow loris), would be held forever."""
+def _deadline_protocol(read_s: float, idle_s: float):
+    """uvicorn's h11 protocol with a deadline for receiving each whole request, counted from its first
+    byte: uvicorn itself times out only idle keep-alive connections, so a client sending half a request,
+    a byte now and then (slow loris), would be held forever. A new connection that sends nothing is idle:
+    it is closed after `idle_s`, like a keep-alive connection between requests.
+
+    Counting from the first byte matters under load: the first version counted from the connection (or the
+    previous response), and a client starved of CPU for `read_s` before it wrote its next request lost its
+    connection (RemoteProtocolError in the 256-client load test, 7 of 5,120 calls)."""
     import h11
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     class _DeadlineH11(H11Protocol):
         def connection_made(self, transport):
             super().connection_made(transport)
-            self._arm()
+            self._arm(idle_s)
+
+        def data_received(self, data: bytes) -> None:
+            if self._between_requests():
+                self._arm(read_s)  # the first byte of a request: all of it must arrive within read_s
+            super().data_received(data)
 
         def on_response_complete(self):
             super().on_response_complete()
-            self._served = True  # from now on an idle connection is uvicorn's keep-alive business
-            self._arm()  # the next request on this keep-alive connection gets its own deadline
+            # Idle from now on: uvicorn's keep-alive timeout; a pipelined request already begun: read_s.
+            self._disarm() if self._between_requests() else self._arm(read_s)
 
         def connection_lost(self, exc):
             self._disarm()
             super().connection_lost(exc)
 
-        def _arm(self):
+        def _between_requests(self) -> bool:
+            return self.conn.their_state is h11.IDLE and not self.conn.trailing_data[0]
+
+        def _arm(self, seconds: float):
             self._disarm()
-            self._request_deadline = self.loop.call_later(read_s, self._expire)
+            self._request_deadline = self.loop.call_later(seconds, self._expire)
 
         def _disarm(self):
             handle = getattr(self, "_request_deadline", None)
             if handle is not None:
                 handle.cancel()
+                self._request_deadline = None
 
         def _expire(self):
-            if self.transport.is_closing():
-                return
-            state, partial = self.conn.their_state, bool(self.conn.trailing_data[0])
-            # Half a request (headers or body), or a new connection that sent nothing: nothing to answer.
-            # An idle keep-alive connection between two requests is left to uvicorn's keep-alive timeout
-            # (closing it here would race with the client's next request).
-            if state is h11.SEND_BODY or (state is h11.IDLE and (partial or not getattr(self, "_served", False))):
+            # Half a request (headers or body), or a connection that never sent a byte: nothing to answer.
+            # A request received whole (being answered) is the call deadline's business, not this one's.
+            if not self.transport.is_closing() and self.conn.their_state in (h11.IDLE, h11.SEND_BODY):
                 self.transport.close()
 
     return _DeadlineH11
@@ -310,8 +361,9 @@ class ToolServer:
             self.sock.close()
             raise
         self.host, self.port = self.sock.getsockname()[:2]
-        config = uvicorn.Config(build_app(box, self.token, self.limits), http=_deadline_protocol(
-            self.limits.request_read_s), loop="asyncio", lifespan="on", log_level="warning", access_log=False,
+        config = uvicorn.Config(
+            build_app(box, self.token, self.limits), loop="asyncio", lifespan="on", log_level="warning",
+            http=_deadline_protocol(self.limits.request_read_s, self.limits.keep_alive_s), access_log=False,
             backlog=self.limits.backlog, limit_concurrency=self.limits.max_connections,
             timeout_keep_alive=int(self.limits.keep_alive_s), server_header=False)
         self.server = uvicorn.Server(config)

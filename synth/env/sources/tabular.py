@@ -34,48 +34,79 @@ def _iter_jsonl_docs(path: Path, cap: int) -> Iterator[RawDoc]:
     import gzip
     import zlib
 
-    from synth.dataset import _parse_line, one_line
+    from synth.dataset import one_line
 
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rb") as fh:
-            for number, raw, size in _bounded_lines(fh, cap):
+            number = 0
+            while (line := _read_line(fh, cap)) is not None:
+                number += 1
+                raw, size = line
+                del line
                 where = f"{path}:{number}"
                 if raw is None:
                     yield _rejected(where, "doc_too_large", f"row of {size} bytes over --max-doc-bytes {cap}")
-                elif not raw.strip():
+                elif not raw or raw.isspace():
                     continue
                 elif (bad := _invalid_utf8_at(raw)) is not None:
                     yield _rejected(where, "invalid_utf8", f"invalid UTF-8 at byte {bad} of the row")
                 else:
-                    yield to_raw(_parse_line(raw, path, number), str(path), number)
+                    record = _parse_row(raw, path, number)
+                    del raw  # the line's bytes go before the document is staged: one copy of the text, not two
+                    yield to_raw(record, str(path), number)
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(str(path), None, f"cannot read: {one_line(exc)}") from None
 
 
-def _bounded_lines(fh, cap: int) -> Iterator[tuple[int, bytes | None, int]]:
-    """(line number, bytes or None when over `cap`, size) of every line, reading at most cap+1 bytes of one."""
-    number = 0
-    while raw := fh.readline(cap + 1):
-        number += 1
-        if len(raw) <= cap or raw.endswith(b"\n"):
-            yield number, raw, len(raw)
-            continue
-        size = len(raw)
-        del raw
-        while piece := fh.readline(1 << 20):  # drain the rest of the oversized line
-            size += len(piece)
-            if piece.endswith(b"\n"):
-                break
-        yield number, None, size
+def _parse_row(raw: bytes, path: Path, number: int) -> dict:
+    """`synth.dataset._parse_line` without its whole-line UTF-8 decode (a second copy of a large row):
+    the line was checked piece by piece already, and orjson parses the bytes."""
+    from synth.dataset import BOM, parse_json
+
+    record = parse_json(raw[len(BOM):] if number == 1 and raw.startswith(BOM) else raw, path, number)
+    if not isinstance(record, dict):
+        raise InputError(str(path), number, f"expected a JSON object, got {type(record).__name__}")
+    return record
+
+
+LINE_PIECE = 1 << 20
+
+
+def _read_line(fh, cap: int) -> tuple[bytearray | None, int] | None:
+    """The next line (None when over `cap`) and its size, or None at the end of the file. The line is
+    gathered a megabyte at a time into one bytearray, grown in place (`readline(cap + 1)` held a large line
+    twice while joining its chunks); a function, not a generator, so the caller holds its only reference."""
+    raw: bytearray | None = bytearray()
+    size = 0
+    while piece := fh.readline(LINE_PIECE):
+        size += len(piece)
+        if raw is not None:
+            raw += piece
+            if size > cap and not (size == cap + 1 and piece.endswith(b"\n")):
+                raw = None  # over the cap: drain the rest of the line without keeping it
+        if piece.endswith(b"\n"):
+            break
+    return (raw, size) if size else None
+
+
+UTF8_PIECE = 1 << 20
 
 
 def _invalid_utf8_at(raw: bytes) -> int | None:
-    start = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
-    try:
-        raw[start:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return exc.start + start
+    """Where the first invalid UTF-8 byte is, or None; decoded a megabyte at a time and thrown away, so a
+    20 MB row costs no 20 MB string (an incremental decoder carries a character cut between pieces)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(raw)
+    ends = [*range(3 if raw.startswith(b"\xef\xbb\xbf") else 0, len(raw), UTF8_PIECE), len(raw)]
+    for at in ends:
+        pending = len(decoder.getstate()[0])  # bytes of a character cut at the previous piece's end
+        try:
+            decoder.decode(view[at: at + UTF8_PIECE], final=at == len(raw))
+        except UnicodeDecodeError as exc:
+            return at - pending + exc.start
     return None
 
 
