@@ -86,7 +86,7 @@ def build(args, folder: Path, out: Path):
     loaded = tasks.load(cfg, ChatRenderer(tok, tok.chat_template), tok)
     model = base.build_model(cfg, env, tok)
     hf_cfg = model.hf.config
-    job = loop.Job(cfg=cfg, env=env, model=model, items=[], samples_of=lambda it: [it.sample],
+    job = loop.TrainJob(cfg=cfg, env=env, model=model, items=[], samples_of=lambda it: [it.sample],
                    norm_of=lambda it: float(it.trained), pad_id=pad_id(tok),
                    objective=partial(objective.grpo, chunk=cfg.loss_chunk),
                    flops_per_token=6 * matmul_params(model.hf) + 12 * hf_cfg.num_hidden_layers * hf_cfg.hidden_size * 4096)

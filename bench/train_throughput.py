@@ -139,7 +139,7 @@ def run_ours(args, cfg: dict, samples) -> dict:
     if v["compile"] and args.device == "cuda":
         M.compile_layers(pm)
     prof = Profile(args.warmup, Path(args.result).with_suffix(".profile.txt")) if args.profile else None
-    job = loop.Job(cfg=tc, env=env, model=pm, objective=partial(objectives.sft, chunk=tc.loss_chunk), items=samples,
+    job = loop.TrainJob(cfg=tc, env=env, model=pm, objective=partial(objectives.sft, chunk=tc.loss_chunk), items=samples,
                    samples_of=data.samples_of, norm_of=data.norm_of, pad_id=0, after_step=prof)
     hist = loop.train(job, Path(tc.out))["history"]
     if args.profile:  # optional diagnostics: a failure here is printed, never costs the measurement above

@@ -112,7 +112,7 @@ def test_behaviour_logps_for_several_updates_match_the_model(policy):
     from synth.trainers.rl.train import fill_logps
 
     items = items_for([[(5, 9)], [(5, 12)], [(6, 8)]], [1.0, 0.0, 0.5])
-    job = loop.Job(cfg=SimpleNamespace(seq_len=64, loss_chunk=5), env=Env(0, 1, 0, torch.device("cpu")), model=policy,
+    job = loop.TrainJob(cfg=SimpleNamespace(seq_len=64, loss_chunk=5), env=Env(0, 1, 0, torch.device("cpu")), model=policy,
                    objective=None, items=items, samples_of=lambda it: [it.sample], norm_of=lambda it: float(it.trained))
     fill_logps(job, policy, items, "old")
     for it in items:
